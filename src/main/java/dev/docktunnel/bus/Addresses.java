@@ -1,0 +1,30 @@
+package dev.docktunnel.bus;
+
+/**
+ * The one list of event-bus addresses. Facts are published as JSON objects; queries and
+ * commands are request/reply with a timeout. Schemas are documented in docs/events.md.
+ */
+public final class Addresses {
+  private Addresses() {
+  }
+
+  /** Fact: SSH session state changed ({@code state}, {@code host}, {@code reason}, {@code at}). */
+  public static final String SSH_STATE = "docktunnel.ssh.state";
+
+  /** Fact: one container's state as the watcher now knows it. */
+  public static final String CONTAINER = "docktunnel.container";
+  /** Fact: a full resync finished; {@code ids} are all containers running now. */
+  public static final String CONTAINERS_SYNCED = "docktunnel.containers.synced";
+  /** Query: the containers the watcher knows, as {@code {containers:[...]}}. */
+  public static final String CONTAINERS_LIST = "docktunnel.containers.list";
+
+  /** Fact: a forward's status changed (pending, active, conflict, stopped). */
+  public static final String FORWARD_STATUS = "docktunnel.forward.status";
+  /** Query: all forwards, as {@code {forwards:[...]}}. */
+  public static final String FORWARDS_LIST = "docktunnel.forwards.list";
+
+  /** Fact: a connection through a forward opened or closed, with its byte counts. */
+  public static final String ACTIVITY_CONNECTION = "docktunnel.activity.connection";
+  /** Fact: periodic byte counts per forward while traffic flows. */
+  public static final String ACTIVITY_BYTES = "docktunnel.activity.bytes";
+}

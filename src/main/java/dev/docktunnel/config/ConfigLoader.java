@@ -1,0 +1,276 @@
+package dev.docktunnel.config;
+
+import dev.docktunnel.config.DocktunnelConfig.ConflictStrategy;
+import dev.docktunnel.config.DocktunnelConfig.Forwarding;
+import dev.docktunnel.config.DocktunnelConfig.HostKeyChecking;
+import dev.docktunnel.config.DocktunnelConfig.Ssh;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Builds a {@link DocktunnelConfig}: built-in defaults, overlaid by the config file, overlaid by
+ * the command line. Every setting has one JSON name (the reference is in README); an unknown
+ * name or a bad value fails with a {@link ConfigException} naming the setting and its source.
+ */
+public final class ConfigLoader {
+  /** The config file read when none is given and it exists. */
+  public static final Path DEFAULT_FILE = Path.of("conf", "docktunnel.json");
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
+  private static final Set<String> TOP_LEVEL = Set.of("host", "identities", "knownHosts", "sshConfig",
+      "strictHostKeyChecking", "remoteDockerSocket", "stateDir", "ssh", "forwarding");
+  private static final Set<String> SSH_KEYS = Set.of("connectTimeout", "keepaliveInterval",
+      "keepaliveCountMax", "reconnectMinDelay", "reconnectMaxDelay", "progressTimeout", "ptySession");
+  private static final Set<String> FORWARDING_KEYS = Set.of("bindAddresses", "include", "exclude",
+      "conflictStrategy");
+
+  private final Path home;
+
+  /** @param home the user's home directory, for defaults and {@code ~} expansion */
+  public ConfigLoader(Path home) {
+    this.home = home;
+  }
+
+  /** The built-in defaults, in config-file form. */
+  public JsonObject defaults() {
+    return new JsonObject()
+        .put("identities", new JsonArray())
+        .put("knownHosts", "~/.ssh/known_hosts")
+        .put("sshConfig", "~/.ssh/config")
+        .put("strictHostKeyChecking", "yes")
+        .put("remoteDockerSocket", "/var/run/docker.sock")
+        .put("stateDir", "~/.docktunnel")
+        .put("ssh", new JsonObject()
+            .put("connectTimeout", "15s")
+            .put("keepaliveInterval", "15s")
+            .put("keepaliveCountMax", 3)
+            .put("reconnectMinDelay", "500ms")
+            .put("reconnectMaxDelay", "30s")
+            .put("progressTimeout", "5m")
+            .put("ptySession", true))
+        .put("forwarding", new JsonObject()
+            .put("bindAddresses", new JsonArray().add("127.0.0.1").add("::1"))
+            .put("include", new JsonArray())
+            .put("exclude", new JsonArray())
+            .put("conflictStrategy", "fail"));
+  }
+
+  /**
+   * Loads the effective config.
+   *
+   * @param file the config file given on the command line, or null for {@link #DEFAULT_FILE}
+   *     when present
+   * @param overrides command-line settings in config-file form (only what was given)
+   */
+  public DocktunnelConfig load(Path file, JsonObject overrides) {
+    JsonObject merged = defaults();
+    if (file != null) {
+      merge(merged, readFile(file), file.toString());
+    } else if (Files.isRegularFile(DEFAULT_FILE)) {
+      merge(merged, readFile(DEFAULT_FILE), DEFAULT_FILE.toString());
+    }
+    merge(merged, overrides, "the command line");
+    return build(merged);
+  }
+
+  private static JsonObject readFile(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new ConfigException("config file " + file + " cannot be read: " + e.getMessage());
+    }
+    try {
+      return new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      throw new ConfigException("config file " + file + " is not a JSON object: " + e.getMessage());
+    }
+  }
+
+  /** Overlays {@code layer} on {@code base}, checking names so typos do not pass silently. */
+  private static void merge(JsonObject base, JsonObject layer, String source) {
+    for (String key : layer.fieldNames()) {
+      if (!TOP_LEVEL.contains(key)) {
+        throw new ConfigException("unknown setting '" + key + "' in " + source
+            + " (known: " + String.join(", ", new java.util.TreeSet<>(TOP_LEVEL)) + ")");
+      }
+      Object value = layer.getValue(key);
+      if (key.equals("ssh") || key.equals("forwarding")) {
+        if (!(value instanceof JsonObject section)) {
+          throw new ConfigException("setting '" + key + "' in " + source + " must be an object");
+        }
+        Set<String> known = key.equals("ssh") ? SSH_KEYS : FORWARDING_KEYS;
+        for (String sub : section.fieldNames()) {
+          if (!known.contains(sub)) {
+            throw new ConfigException("unknown setting '" + key + "." + sub + "' in " + source
+                + " (known: " + String.join(", ", new java.util.TreeSet<>(known)) + ")");
+          }
+          base.getJsonObject(key).put(sub, section.getValue(sub));
+        }
+      } else {
+        base.put(key, value);
+      }
+    }
+  }
+
+  private DocktunnelConfig build(JsonObject c) {
+    String host = c.getValue("host") == null ? null : string(c, "host");
+    if (host == null || host.isBlank()) {
+      throw new ConfigException("setting 'host' is required: --host ssh://[user@]host[:port] or an alias from ~/.ssh/config");
+    }
+    JsonObject ssh = c.getJsonObject("ssh");
+    JsonObject fwd = c.getJsonObject("forwarding");
+    HostKeyChecking checking = HostKeyChecking.parse(string(c, "strictHostKeyChecking"));
+    if (checking == null) {
+      throw new ConfigException("setting 'strictHostKeyChecking' must be 'yes' or 'accept-new', not '"
+          + c.getValue("strictHostKeyChecking") + "'");
+    }
+    ConflictStrategy conflict = ConflictStrategy.parse(string(fwd, "forwarding.conflictStrategy", "conflictStrategy"));
+    if (conflict == null) {
+      throw new ConfigException("setting 'forwarding.conflictStrategy' must be 'fail' or 'next-free', not '"
+          + fwd.getValue("conflictStrategy") + "'");
+    }
+    String socket = string(c, "remoteDockerSocket");
+    if (!socket.startsWith("/")) {
+      throw new ConfigException("setting 'remoteDockerSocket' must be an absolute path, not '" + socket + "'");
+    }
+    Duration min = duration(ssh, "reconnectMinDelay");
+    Duration max = duration(ssh, "reconnectMaxDelay");
+    if (min.compareTo(max) > 0) {
+      throw new ConfigException("setting 'ssh.reconnectMinDelay' (" + min + ") is above 'ssh.reconnectMaxDelay' (" + max + ")");
+    }
+    int countMax = integer(ssh, "keepaliveCountMax");
+    if (countMax < 1) {
+      throw new ConfigException("setting 'ssh.keepaliveCountMax' must be at least 1, not " + countMax);
+    }
+    Object pty = ssh.getValue("ptySession");
+    if (!(pty instanceof Boolean)) {
+      throw new ConfigException("setting 'ssh.ptySession' must be true or false, not " + pty);
+    }
+    return new DocktunnelConfig(
+        host.trim(),
+        list(c, "identities", "identities", this::path),
+        path(string(c, "knownHosts")),
+        path(string(c, "sshConfig")),
+        checking,
+        socket,
+        path(string(c, "stateDir")),
+        new Ssh(positive(ssh, "connectTimeout"), positive(ssh, "keepaliveInterval"), countMax,
+            min, max, positive(ssh, "progressTimeout"), (Boolean) pty),
+        new Forwarding(
+            list(fwd, "bindAddresses", "forwarding.bindAddresses", ConfigLoader::loopbackAddress),
+            list(fwd, "include", "forwarding.include", text -> portRange(text, "forwarding.include")),
+            list(fwd, "exclude", "forwarding.exclude", text -> portRange(text, "forwarding.exclude")),
+            conflict));
+  }
+
+  /** Expands {@code ~/} against the home directory. */
+  public Path path(String text) {
+    if (text.equals("~")) {
+      return home;
+    }
+    if (text.startsWith("~/")) {
+      return home.resolve(text.substring(2));
+    }
+    return Path.of(text);
+  }
+
+  private static String string(JsonObject o, String key) {
+    return string(o, key, key);
+  }
+
+  private static String string(JsonObject o, String name, String key) {
+    Object v = o.getValue(key);
+    if (!(v instanceof String s)) {
+      throw new ConfigException("setting '" + name + "' must be a string, not " + v);
+    }
+    return s;
+  }
+
+  private static int integer(JsonObject o, String key) {
+    Object v = o.getValue(key);
+    if (!(v instanceof Integer i)) {
+      throw new ConfigException("setting 'ssh." + key + "' must be a whole number, not " + v);
+    }
+    return i;
+  }
+
+  private static Duration positive(JsonObject ssh, String key) {
+    Duration d = duration(ssh, key);
+    if (d.isZero()) {
+      throw new ConfigException("setting 'ssh." + key + "' must be above zero");
+    }
+    return d;
+  }
+
+  /** Durations are written like {@code 500ms}, {@code 15s}, {@code 5m}, {@code 1h}. */
+  static Duration duration(JsonObject ssh, String key) {
+    Object v = ssh.getValue(key);
+    Matcher m = v instanceof String s ? DURATION.matcher(s.trim().toLowerCase(Locale.ROOT)) : null;
+    if (m == null || !m.matches()) {
+      throw new ConfigException("setting 'ssh." + key + "' must be a duration like 500ms, 15s, 5m or 1h, not " + v);
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      default -> Duration.ofHours(n);
+    };
+  }
+
+  private static <T> List<T> list(JsonObject o, String key, String name, Function<String, T> parse) {
+    Object v = o.getValue(key);
+    if (!(v instanceof JsonArray array)) {
+      throw new ConfigException("setting '" + name + "' must be a list of strings, not " + v);
+    }
+    List<T> out = new ArrayList<>();
+    for (Object item : array) {
+      if (!(item instanceof String s) || s.isBlank()) {
+        throw new ConfigException("setting '" + name + "' must be a list of strings; found " + item);
+      }
+      out.add(parse.apply(s.trim()));
+    }
+    return List.copyOf(out);
+  }
+
+  private static PortRange portRange(String text, String name) {
+    try {
+      return PortRange.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("setting '" + name + "': " + e.getMessage());
+    }
+  }
+
+  /** Forwards listen on loopback only: a published port must not reach the laptop's network. */
+  private static String loopbackAddress(String text) {
+    InetAddress address;
+    try {
+      if (!text.matches("[0-9a-fA-F:.]+")) {
+        throw new UnknownHostException(text);
+      }
+      address = InetAddress.getByName(text);
+    } catch (UnknownHostException e) {
+      throw new ConfigException("setting 'forwarding.bindAddresses': '" + text + "' is not an IP address");
+    }
+    if (!address.isLoopbackAddress()) {
+      throw new ConfigException("setting 'forwarding.bindAddresses': '" + text
+          + "' is not a loopback address; forwards listen on loopback only (127.0.0.1, ::1)");
+    }
+    return text;
+  }
+}

@@ -1,0 +1,125 @@
+package dev.docktunnel.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Everything docktunnel runs with, validated. Built by {@link ConfigLoader} from built-in
+ * defaults, the config file and the command line (command line wins).
+ *
+ * @param host the remote host as given: {@code ssh://[user@]host[:port]} or an alias from the
+ *     SSH config file
+ * @param identities private key files to offer, in order (empty: the SSH config's
+ *     IdentityFile entries, then the ssh-agent, then the default ~/.ssh/id_* files)
+ * @param knownHosts the known_hosts file host keys are verified against
+ * @param sshConfig the OpenSSH client config file consulted for HostName, User, Port, IdentityFile
+ * @param strictHostKeyChecking {@code yes} or {@code accept-new}, with OpenSSH's meaning
+ * @param remoteDockerSocket the Docker engine's Unix socket path on the remote host
+ * @param stateDir where state files, the lock and the local sockets live
+ * @param ssh connection tuning
+ * @param forwarding which published ports are forwarded and how
+ */
+public record DocktunnelConfig(
+    String host,
+    List<Path> identities,
+    Path knownHosts,
+    Path sshConfig,
+    HostKeyChecking strictHostKeyChecking,
+    String remoteDockerSocket,
+    Path stateDir,
+    Ssh ssh,
+    Forwarding forwarding) {
+
+  /** How unknown host keys are treated; changed keys are always refused. */
+  public enum HostKeyChecking {
+    /** Refuse unknown and changed keys. */
+    YES("yes"),
+    /** Trust an unknown key on first use and record it; refuse changed keys. */
+    ACCEPT_NEW("accept-new");
+
+    private final String text;
+
+    HostKeyChecking(String text) {
+      this.text = text;
+    }
+
+    public String text() {
+      return text;
+    }
+
+    /** Parses the OpenSSH spelling; null when it is not one we support. */
+    public static HostKeyChecking parse(String value) {
+      for (HostKeyChecking mode : values()) {
+        if (mode.text.equals(value)) {
+          return mode;
+        }
+      }
+      return null;
+    }
+  }
+
+  /**
+   * SSH session tuning.
+   *
+   * @param connectTimeout TCP connect plus key exchange plus authentication
+   * @param keepaliveInterval like OpenSSH's ServerAliveInterval
+   * @param keepaliveCountMax unanswered keepalives before the session is declared dead
+   * @param reconnectMinDelay first backoff step after a lost session
+   * @param reconnectMaxDelay backoff ceiling
+   * @param progressTimeout how long reconnecting may go without progress before the state is
+   *     {@code failed}
+   * @param ptySession keep one PTY session open so OpenSSH's sshd sets TCP_NODELAY
+   */
+  public record Ssh(
+      Duration connectTimeout,
+      Duration keepaliveInterval,
+      int keepaliveCountMax,
+      Duration reconnectMinDelay,
+      Duration reconnectMaxDelay,
+      Duration progressTimeout,
+      boolean ptySession) {
+  }
+
+  /** What to do when a forward's local port is taken. */
+  public enum ConflictStrategy {
+    /** The forward reports {@code conflict}; others are unaffected. */
+    FAIL("fail"),
+    /** Bind the next free port above it and report the mapping. */
+    NEXT_FREE("next-free");
+
+    private final String text;
+
+    ConflictStrategy(String text) {
+      this.text = text;
+    }
+
+    public String text() {
+      return text;
+    }
+
+    public static ConflictStrategy parse(String value) {
+      for (ConflictStrategy s : values()) {
+        if (s.text.equals(value)) {
+          return s;
+        }
+      }
+      return null;
+    }
+  }
+
+  /**
+   * Forwarding rules.
+   *
+   * @param bindAddresses local addresses each forward listens on (loopback only)
+   * @param include published port ranges to forward (empty: all)
+   * @param exclude published port ranges never forwarded
+   * @param conflictStrategy what a taken local port does
+   */
+  public record Forwarding(
+      List<String> bindAddresses,
+      List<PortRange> include,
+      List<PortRange> exclude,
+      ConflictStrategy conflictStrategy) {
+  }
+}

@@ -1,0 +1,13 @@
+package dev.docktunnel.forward;
+
+/** Receives each proxied connection's opening and closing; called from I/O threads. */
+@FunctionalInterface
+interface ConnectionLog {
+  /**
+   * @param event {@code opened} or {@code closed}
+   * @param peer the local client's address
+   * @param bytesIn bytes from the remote service to the client so far
+   * @param bytesOut bytes from the client to the remote service so far
+   */
+  void connection(String event, String peer, long bytesIn, long bytesOut);
+}

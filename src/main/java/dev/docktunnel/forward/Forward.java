@@ -1,0 +1,89 @@
+package dev.docktunnel.forward;
+
+import dev.docktunnel.forward.ForwardRules.ForwardSpec;
+import io.netty.channel.Channel;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * One forward's live state. Owned and mutated only by {@link ForwardVerticle} on its context.
+ * Each (re)creation gets a new session id, so late results of an old one are ignored.
+ */
+final class Forward {
+  /** The lifecycle states published on the bus. */
+  enum Status { PENDING, ACTIVE, CONFLICT, REJECTED, STOPPED;
+
+    String text() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  final ForwardKey key;
+  final String containerName;
+  final ForwardTarget target;
+  final int requestedLocalPort;
+  final String sessionId = UUID.randomUUID().toString();
+  final Instant createdAt;
+  final ForwardCounters counters = new ForwardCounters();
+  final List<Channel> listeners = new ArrayList<>();
+  /** The local addresses actually bound (::1 is skipped where IPv6 is unavailable). */
+  final List<String> boundAddresses = new ArrayList<>();
+  int localPort;
+  Status status = Status.PENDING;
+  String reason;
+  Instant updatedAt;
+  long probeTimer = -1;
+  long probeDelayMs;
+  /** Counter values at the last activity fact, to publish only on change. */
+  long reportedIn;
+  long reportedOut;
+  int reportedOpen;
+
+  Forward(ForwardKey key, String containerName, ForwardTarget target, int requestedLocalPort, Instant now) {
+    this.key = key;
+    this.containerName = containerName;
+    this.target = target;
+    this.requestedLocalPort = requestedLocalPort;
+    this.localPort = requestedLocalPort;
+    this.createdAt = now;
+    this.updatedAt = now;
+  }
+
+  static Forward of(ForwardSpec spec, Instant now) {
+    return new Forward(spec.key(), spec.containerName(), spec.target(), spec.localPort(), now);
+  }
+
+  /** True when this forward already is what {@code spec} asks for. */
+  boolean matches(ForwardSpec spec) {
+    return target.equals(spec.target()) && requestedLocalPort == spec.localPort()
+        && status != Status.REJECTED;
+  }
+
+  JsonObject toJson() {
+    return new JsonObject()
+        .put("id", key.id())
+        .put("containerId", key.containerId())
+        .put("containerName", containerName)
+        .put("protocol", key.protocol())
+        .put("publishedPort", key.publishedPort())
+        .put("remoteHost", target.host())
+        .put("remotePort", target.port())
+        .put("localPort", localPort)
+        .put("requestedLocalPort", requestedLocalPort)
+        .put("bindAddresses", new JsonArray(List.copyOf(boundAddresses)))
+        .put("status", status.text())
+        .put("reason", reason)
+        .put("sessionId", sessionId)
+        .put("createdAt", createdAt.toString())
+        .put("updatedAt", updatedAt.toString())
+        .put("openConnections", counters.openConnections())
+        .put("connectionsTotal", counters.connectionsTotal())
+        .put("connectionsFailed", counters.connectionsFailed())
+        .put("bytesIn", counters.bytesIn())
+        .put("bytesOut", counters.bytesOut());
+  }
+}

@@ -1,0 +1,80 @@
+package dev.docktunnel.forward;
+
+import dev.docktunnel.ssh.SessionProvider;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The TCP side of forwarding: binds local listeners and, per accepted connection, opens an SSH
+ * {@code direct-tcpip} channel and pipes both ways ({@link ProxyConnection}).
+ *
+ * <p>Netty directly rather than a Vert.x NetServer: we need half-close (Vert.x closes on FIN)
+ * and read-after-write-completed flow control on both sides.
+ */
+public final class ForwardProxy implements AutoCloseable {
+
+  private final SessionProvider sessions;
+  private final EventLoopGroup group;
+  private final Class<? extends ServerChannel> serverChannelType;
+
+  /**
+   * @param sessions where each connection gets its SSH session
+   * @param ioThreads Netty I/O threads for the local side (the SSH side runs on MINA's threads)
+   */
+  public ForwardProxy(SessionProvider sessions, int ioThreads) {
+    this.sessions = sessions;
+    if (Epoll.isAvailable()) {
+      this.group = new MultiThreadIoEventLoopGroup(ioThreads, EpollIoHandler.newFactory());
+      this.serverChannelType = EpollServerSocketChannel.class;
+    } else {
+      this.group = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
+      this.serverChannelType = NioServerSocketChannel.class;
+    }
+  }
+
+  /**
+   * Starts listening on {@code local}; each accepted connection is forwarded to {@code target}
+   * as seen from the remote sshd. The returned future completes once bound (or failed).
+   */
+  ChannelFuture listen(InetSocketAddress local, ForwardTarget target, ForwardCounters counters, ConnectionLog log) {
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(group)
+        .channel(serverChannelType)
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        // Reads are requested one at a time, after the previous chunk reached the SSH channel.
+        .childOption(ChannelOption.AUTO_READ, false)
+        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast(new ProxyConnection(sessions, target, counters, log));
+          }
+        });
+    return bootstrap.bind(local);
+  }
+
+  /** Closes a listener; connections already accepted go on until they end. */
+  static ChannelFuture unlisten(Channel listener) {
+    return listener.close();
+  }
+
+  @Override
+  public void close() {
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,355 @@
+package dev.docktunnel.forward;
+
+import dev.docktunnel.bus.Addresses;
+import dev.docktunnel.config.DocktunnelConfig.ConflictStrategy;
+import dev.docktunnel.config.DocktunnelConfig.Forwarding;
+import dev.docktunnel.docker.ContainerInfo;
+import dev.docktunnel.forward.Forward.Status;
+import dev.docktunnel.forward.ForwardRules.ForwardSpec;
+import dev.docktunnel.forward.ForwardRules.Plan;
+import dev.docktunnel.forward.ForwardRules.Rejection;
+import dev.docktunnel.ssh.SessionProvider;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.apache.sshd.client.session.ClientSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the forwards: turns container facts into local listeners (through {@link ForwardRules}
+ * and {@link ForwardProxy}), probes each remote port, and publishes every status change and the
+ * forwards' activity. All state lives in {@link #forwards}, touched only on this verticle's
+ * context.
+ */
+public final class ForwardVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(ForwardVerticle.class);
+  private static final long PROBE_MIN_DELAY_MS = 100;
+  private static final long PROBE_MAX_DELAY_MS = 5_000;
+  private static final long ACTIVITY_PERIOD_MS = 1_000;
+  /** How far {@code next-free} looks above the requested port. */
+  private static final int NEXT_FREE_ATTEMPTS = 100;
+
+  private final Forwarding config;
+  private final SessionProvider sessions;
+  private final Map<ForwardKey, Forward> forwards = new HashMap<>();
+  private ForwardProxy proxy;
+
+  public ForwardVerticle(Forwarding config, SessionProvider sessions) {
+    this.config = config;
+    this.sessions = sessions;
+  }
+
+  @Override
+  public Future<?> start() {
+    proxy = new ForwardProxy(sessions, Math.max(1, Runtime.getRuntime().availableProcessors()));
+    var bus = vertx.eventBus();
+    vertx.setPeriodic(ACTIVITY_PERIOD_MS, id -> publishActivity());
+    return Future.all(
+        bus.<JsonObject>consumer(Addresses.CONTAINER, m -> onContainer(m.body())).completion(),
+        bus.<JsonObject>consumer(Addresses.CONTAINERS_SYNCED, m -> onSynced(m.body())).completion(),
+        bus.<JsonObject>consumer(Addresses.SSH_STATE, m -> onSshState(m.body())).completion(),
+        bus.<JsonObject>consumer(Addresses.FORWARDS_LIST, this::onList).completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    for (Forward forward : List.copyOf(forwards.values())) {
+      remove(forward, "docktunnel is stopping");
+    }
+    proxy.close();
+    return Future.succeededFuture();
+  }
+
+  private void onContainer(JsonObject fact) {
+    ContainerInfo container;
+    try {
+      container = ContainerInfo.fromJson(fact);
+    } catch (RuntimeException e) {
+      LOG.warn("ignoring a malformed container fact: {}", e.getMessage());
+      return;
+    }
+    Plan plan = ForwardRules.plan(container, config);
+    Map<ForwardKey, ForwardSpec> wanted = new HashMap<>();
+    plan.forwards().forEach(spec -> wanted.put(spec.key(), spec));
+    Map<ForwardKey, Rejection> rejected = new HashMap<>();
+    plan.rejections().forEach(r -> rejected.put(r.key(), r));
+
+    for (Forward forward : List.copyOf(forwards.values())) {
+      if (!forward.key.containerId().equals(container.id())) {
+        continue;
+      }
+      ForwardSpec spec = wanted.get(forward.key);
+      Rejection rejection = rejected.get(forward.key);
+      if (spec == null && rejection == null) {
+        remove(forward, "container " + container.name() + " is " + container.state());
+      } else if (spec != null && !forward.matches(spec)) {
+        remove(forward, "port mapping changed");
+      } else if (rejection != null && forward.status != Status.REJECTED) {
+        remove(forward, rejection.reason());
+      }
+    }
+    for (ForwardSpec spec : plan.forwards()) {
+      if (!forwards.containsKey(spec.key())) {
+        create(spec);
+      }
+    }
+    for (Rejection rejection : plan.rejections()) {
+      if (!forwards.containsKey(rejection.key())) {
+        Forward forward = new Forward(rejection.key(), rejection.containerName(),
+            new ForwardTarget("", rejection.key().publishedPort()), 0, Instant.now());
+        forwards.put(forward.key, forward);
+        setStatus(forward, Status.REJECTED, rejection.reason());
+      }
+    }
+  }
+
+  private void onSynced(JsonObject fact) {
+    Set<String> running = new HashSet<>();
+    JsonArray ids = fact.getJsonArray("ids", new JsonArray());
+    for (int i = 0; i < ids.size(); i++) {
+      running.add(String.valueOf(ids.getValue(i)));
+    }
+    for (Forward forward : List.copyOf(forwards.values())) {
+      if (!running.contains(forward.key.containerId())) {
+        remove(forward, "container is no longer running");
+      }
+    }
+  }
+
+  private void onSshState(JsonObject fact) {
+    String state = fact.getString("state", "");
+    for (Forward forward : forwards.values()) {
+      if ("connected".equals(state) && forward.status == Status.PENDING && !forward.listeners.isEmpty()) {
+        forward.probeDelayMs = 0;
+        scheduleProbe(forward);
+      } else if (!"connected".equals(state) && forward.status == Status.ACTIVE) {
+        setStatus(forward, Status.PENDING, "SSH session is " + state);
+      }
+    }
+  }
+
+  private void onList(Message<JsonObject> request) {
+    JsonArray list = new JsonArray();
+    forwards.values().forEach(f -> list.add(f.toJson()));
+    request.reply(new JsonObject().put("forwards", list));
+  }
+
+  private void create(ForwardSpec spec) {
+    Forward forward = Forward.of(spec, Instant.now());
+    forwards.put(forward.key, forward);
+    bind(forward, spec.localPort(), config.conflictStrategy() == ConflictStrategy.NEXT_FREE ? NEXT_FREE_ATTEMPTS : 1);
+  }
+
+  private void bind(Forward forward, int port, int attemptsLeft) {
+    bindAll(forward, port).onComplete(result -> {
+      if (forwards.get(forward.key) != forward) {
+        // Removed while binding: let go of what was bound.
+        if (result.succeeded()) {
+          result.result().forEach(ForwardProxy::unlisten);
+        }
+        return;
+      }
+      if (result.succeeded()) {
+        forward.localPort = port;
+        forward.listeners.addAll(result.result());
+        result.result().forEach(ch -> forward.boundAddresses.add(
+            ((InetSocketAddress) ch.localAddress()).getAddress().getHostAddress()));
+        String mapping = port == forward.requestedLocalPort ? ""
+            : " (local port " + forward.requestedLocalPort + " was taken; using " + port + ")";
+        setStatus(forward, Status.PENDING, "probing remote " + forward.target + mapping);
+        forward.probeDelayMs = 0;
+        probe(forward);
+      } else if (isInUse(result.cause()) && attemptsLeft > 1 && port < 65535) {
+        bind(forward, port + 1, attemptsLeft - 1);
+      } else {
+        reportBindFailure(forward, port, result.cause());
+      }
+    });
+  }
+
+  /** Binds {@code port} on every configured address, or none of them. */
+  private Future<List<Channel>> bindAll(Forward forward, int port) {
+    Future<List<Channel>> bound = Future.succeededFuture(new ArrayList<>());
+    for (String address : config.bindAddresses()) {
+      bound = bound.compose(channels -> listen(new InetSocketAddress(address, port), forward)
+          .map(ch -> {
+            channels.add(ch);
+            return channels;
+          })
+          .recover(error -> {
+            if (isIpv6(address) && isAddressUnavailable(error)) {
+              return Future.succeededFuture(channels); // no IPv6 loopback on this machine
+            }
+            channels.forEach(ForwardProxy::unlisten);
+            return Future.failedFuture(error);
+          }));
+    }
+    return bound;
+  }
+
+  private Future<Channel> listen(InetSocketAddress address, Forward forward) {
+    Promise<Channel> promise = Promise.promise();
+    ChannelFuture bound = proxy.listen(address, forward.target, forward.counters,
+        (event, peer, bytesIn, bytesOut) -> vertx.eventBus().publish(Addresses.ACTIVITY_CONNECTION,
+            new JsonObject().put("event", event).put("forwardId", forward.key.id())
+                .put("containerId", forward.key.containerId()).put("localPort", forward.localPort)
+                .put("peer", peer).put("bytesIn", bytesIn).put("bytesOut", bytesOut)
+                .put("at", Instant.now().toString())));
+    bound.addListener(f -> context.runOnContext(v -> {
+      if (f.isSuccess()) {
+        promise.complete(bound.channel());
+      } else {
+        promise.fail(f.cause());
+      }
+    }));
+    return promise.future();
+  }
+
+  private void reportBindFailure(Forward forward, int port, Throwable cause) {
+    if (!isInUse(cause)) {
+      setStatus(forward, Status.CONFLICT, "cannot listen on local port " + port + ": " + cause.getMessage());
+      return;
+    }
+    vertx.executeBlocking(() -> PortOwner.describe(port)).onComplete(owner -> {
+      if (forwards.get(forward.key) != forward) {
+        return;
+      }
+      String by = owner.succeeded() && owner.result().isPresent() ? " by " + owner.result().get() : "";
+      String tried = forward.requestedLocalPort == port ? ""
+          : " (tried " + forward.requestedLocalPort + "-" + port + ")";
+      setStatus(forward, Status.CONFLICT, "local port " + port + " is in use" + by + tried);
+    });
+  }
+
+  private void scheduleProbe(Forward forward) {
+    if (forward.probeTimer >= 0) {
+      vertx.cancelTimer(forward.probeTimer);
+      forward.probeTimer = -1;
+    }
+    if (forward.probeDelayMs == 0) {
+      probe(forward);
+    } else {
+      forward.probeTimer = vertx.setTimer(forward.probeDelayMs, id -> {
+        forward.probeTimer = -1;
+        probe(forward);
+      });
+    }
+  }
+
+  /** Proves the remote port answers by opening (and closing) one SSH channel to it. */
+  private void probe(Forward forward) {
+    if (forwards.get(forward.key) != forward || forward.status != Status.PENDING) {
+      return;
+    }
+    ClientSession session = sessions.current().orElse(null);
+    if (session == null) {
+      setStatus(forward, Status.PENDING, "waiting for the SSH session");
+      return; // the next "connected" fact probes again
+    }
+    ForwardChannel channel;
+    try {
+      channel = ForwardChannel.create(session, new InetSocketAddress("127.0.0.1", 0), forward.target);
+      channel.open().addListener(opened -> context.runOnContext(v -> {
+        channel.close(false);
+        onProbed(forward, opened.isOpened(), opened.getException());
+      }));
+    } catch (Exception e) {
+      onProbed(forward, false, e);
+    }
+  }
+
+  private void onProbed(Forward forward, boolean answered, Throwable error) {
+    if (forwards.get(forward.key) != forward || forward.status != Status.PENDING) {
+      return;
+    }
+    if (answered) {
+      String mapping = forward.localPort == forward.requestedLocalPort ? null
+          : "local port " + forward.requestedLocalPort + " was taken; using " + forward.localPort;
+      setStatus(forward, Status.ACTIVE, mapping);
+      return;
+    }
+    setStatus(forward, Status.PENDING, "remote " + forward.target + " did not answer"
+        + (error == null ? "" : ": " + error.getMessage()));
+    forward.probeDelayMs = Math.min(PROBE_MAX_DELAY_MS, Math.max(PROBE_MIN_DELAY_MS, forward.probeDelayMs * 2));
+    scheduleProbe(forward);
+  }
+
+  private void remove(Forward forward, String reason) {
+    if (forward.probeTimer >= 0) {
+      vertx.cancelTimer(forward.probeTimer);
+    }
+    forward.listeners.forEach(ForwardProxy::unlisten);
+    forward.listeners.clear();
+    forwards.remove(forward.key);
+    setStatus(forward, Status.STOPPED, reason);
+  }
+
+  private void setStatus(Forward forward, Status status, String reason) {
+    if (forward.status == status && Objects.equals(forward.reason, reason) && status != Status.STOPPED) {
+      return;
+    }
+    boolean statusChanged = forward.status != status;
+    forward.status = status;
+    forward.reason = reason;
+    forward.updatedAt = Instant.now();
+    if (statusChanged || status == Status.CONFLICT) {
+      LOG.info("forward {} ({}) 127.0.0.1:{} -> remote {}: {}{}", forward.key.id(), forward.containerName,
+          forward.localPort, forward.target, status.text(), reason == null ? "" : " (" + reason + ")");
+    }
+    vertx.eventBus().publish(Addresses.FORWARD_STATUS, forward.toJson());
+  }
+
+  private void publishActivity() {
+    for (Forward forward : forwards.values()) {
+      ForwardCounters c = forward.counters;
+      long in = c.bytesIn();
+      long out = c.bytesOut();
+      int open = c.openConnections();
+      if (in == forward.reportedIn && out == forward.reportedOut && open == forward.reportedOpen) {
+        continue;
+      }
+      forward.reportedIn = in;
+      forward.reportedOut = out;
+      forward.reportedOpen = open;
+      vertx.eventBus().publish(Addresses.ACTIVITY_BYTES, new JsonObject()
+          .put("forwardId", forward.key.id())
+          .put("containerId", forward.key.containerId())
+          .put("localPort", forward.localPort)
+          .put("bytesIn", in)
+          .put("bytesOut", out)
+          .put("openConnections", open)
+          .put("connectionsTotal", c.connectionsTotal())
+          .put("at", Instant.now().toString()));
+    }
+  }
+
+  private static boolean isInUse(Throwable error) {
+    return error instanceof BindException && String.valueOf(error.getMessage()).contains("in use")
+        || String.valueOf(error.getMessage()).contains("Address already in use");
+  }
+
+  private static boolean isAddressUnavailable(Throwable error) {
+    String message = String.valueOf(error.getMessage());
+    return message.contains("Cannot assign requested address") || message.contains("not supported");
+  }
+
+  private static boolean isIpv6(String address) {
+    return address.indexOf(':') >= 0;
+  }
+}

@@ -1,0 +1,80 @@
+package dev.docktunnel.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.docktunnel.config.DocktunnelConfig.ConflictStrategy;
+import dev.docktunnel.config.DocktunnelConfig.HostKeyChecking;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  @TempDir
+  Path dir;
+
+  ConfigLoader loader() {
+    return new ConfigLoader(Path.of("/home/dev"));
+  }
+
+  @Test
+  void defaultsWithHostFromTheCommandLine() {
+    DocktunnelConfig c = loader().load(null, new JsonObject().put("host", "ssh://me@box"));
+    assertEquals("ssh://me@box", c.host());
+    assertEquals(Path.of("/home/dev/.ssh/known_hosts"), c.knownHosts());
+    assertEquals(Path.of("/home/dev/.docktunnel"), c.stateDir());
+    assertEquals(HostKeyChecking.YES, c.strictHostKeyChecking());
+    assertEquals("/var/run/docker.sock", c.remoteDockerSocket());
+    assertEquals(List.of("127.0.0.1", "::1"), c.forwarding().bindAddresses());
+    assertEquals(ConflictStrategy.FAIL, c.forwarding().conflictStrategy());
+    assertEquals(Duration.ofSeconds(15), c.ssh().keepaliveInterval());
+  }
+
+  @Test
+  void fileOverlaysDefaultsAndCommandLineWins() throws Exception {
+    Path file = dir.resolve("c.json");
+    Files.writeString(file, """
+        {"host": "filehost", "remoteDockerSocket": "/run/user/1000/docker.sock",
+         "ssh": {"keepaliveInterval": "5s"},
+         "forwarding": {"conflictStrategy": "next-free", "exclude": ["22", "6000-6100"]}}""");
+    DocktunnelConfig c = loader().load(file, new JsonObject().put("host", "clihost"));
+    assertEquals("clihost", c.host());
+    assertEquals("/run/user/1000/docker.sock", c.remoteDockerSocket());
+    assertEquals(Duration.ofSeconds(5), c.ssh().keepaliveInterval());
+    assertEquals(3, c.ssh().keepaliveCountMax(), "untouched siblings keep their defaults");
+    assertEquals(ConflictStrategy.NEXT_FREE, c.forwarding().conflictStrategy());
+    assertEquals(List.of(new PortRange(22, 22), new PortRange(6000, 6100)), c.forwarding().exclude());
+  }
+
+  String error(String fileJson) throws Exception {
+    Path file = dir.resolve("bad.json");
+    Files.writeString(file, fileJson);
+    return assertThrows(ConfigException.class, () -> loader().load(file, new JsonObject())).getMessage();
+  }
+
+  @Test
+  void badValuesNameTheSetting() throws Exception {
+    assertTrue(error("{\"host\":\"h\",\"hots\":1}").contains("unknown setting 'hots'"));
+    assertTrue(error("{\"host\":\"h\",\"ssh\":{\"keepalive\":\"1s\"}}").contains("'ssh.keepalive'"));
+    assertTrue(error("{\"host\":\"h\",\"ssh\":{\"keepaliveInterval\":\"soon\"}}").contains("'ssh.keepaliveInterval'"));
+    assertTrue(error("{\"host\":\"h\",\"strictHostKeyChecking\":\"no\"}").contains("'strictHostKeyChecking'"));
+    assertTrue(error("{\"host\":\"h\",\"forwarding\":{\"bindAddresses\":[\"0.0.0.0\"]}}").contains("not a loopback"));
+    assertTrue(error("{\"host\":\"h\",\"forwarding\":{\"include\":[\"70000\"]}}").contains("'forwarding.include'"));
+    assertTrue(error("{\"host\":\"h\",\"forwarding\":{\"conflictStrategy\":\"wait\"}}").contains("'forwarding.conflictStrategy'"));
+    assertTrue(error("{\"host\":\"h\",\"remoteDockerSocket\":\"docker.sock\"}").contains("'remoteDockerSocket'"));
+    assertTrue(error("{}").contains("'host' is required"));
+    assertTrue(error("not json").contains("is not a JSON object"));
+  }
+
+  @Test
+  void missingFileIsNamed() {
+    Path missing = dir.resolve("nope.json");
+    String message = assertThrows(ConfigException.class, () -> loader().load(missing, new JsonObject())).getMessage();
+    assertTrue(message.contains(missing.toString()), message);
+  }
+}

@@ -1,0 +1,151 @@
+package dev.docktunnel.forward;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.channel.Channel;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The proxy against an in-process MINA sshd and plain socket servers: data integrity,
+ * concurrency, local half-close, counters, failure isolation. Remote half-close needs OpenSSH
+ * (MINA's server closes the whole channel on the target's FIN), so it is tested on the testbed.
+ */
+class ForwardProxyTest {
+  private static final Duration TIMEOUT = InProcessSsh.TIMEOUT;
+
+  @TempDir
+  static Path tmp;
+  static InProcessSsh ssh;
+  static ForwardProxy proxy;
+  static final ExecutorService threads = Executors.newCachedThreadPool();
+
+  @BeforeAll
+  static void start() throws Exception {
+    ssh = new InProcessSsh(tmp);
+    proxy = new ForwardProxy(ssh.sessions(), 2);
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    proxy.close();
+    threads.shutdownNow();
+    ssh.close();
+  }
+
+  static int listen(int remotePort, ForwardCounters counters) throws Exception {
+    Channel listener = proxy.listen(new InetSocketAddress("127.0.0.1", 0),
+        new ForwardTarget("127.0.0.1", remotePort), counters, (e, p, i, o) -> { }).sync().channel();
+    return ((InetSocketAddress) listener.localAddress()).getPort();
+  }
+
+  /** Sends {@code data}, half-closes, and returns everything read until EOF. */
+  static byte[] roundTrip(int port, byte[] data) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      CompletableFuture<byte[]> reply = CompletableFuture.supplyAsync(() -> readAll(s), threads);
+      OutputStream out = s.getOutputStream();
+      for (int off = 0; off < data.length; off += 65536) {
+        out.write(data, off, Math.min(65536, data.length - off));
+      }
+      s.shutdownOutput();
+      return reply.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    }
+  }
+
+  static byte[] readAll(Socket s) {
+    try {
+      return s.getInputStream().readAllBytes();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static byte[] random(int size, long seed) {
+    byte[] data = new byte[size];
+    new Random(seed).nextBytes(data);
+    return data;
+  }
+
+  static byte[] sha256(byte[] data) throws Exception {
+    return MessageDigest.getInstance("SHA-256").digest(data);
+  }
+
+  @Test
+  void echoes32MiBIntactAndCountsBytes() throws Exception {
+    ForwardCounters counters = new ForwardCounters();
+    int port = listen(ssh.serve(InProcessSsh::echo), counters);
+    byte[] data = random(32 << 20, 1);
+    byte[] back = roundTrip(port, data);
+    assertEquals(data.length, back.length);
+    assertArrayEquals(sha256(data), sha256(back));
+    assertEquals(data.length, counters.bytesOut());
+    assertEquals(data.length, counters.bytesIn());
+    assertEquals(1, counters.connectionsTotal());
+  }
+
+  @Test
+  void sixteenConcurrentStreamsStayApart() throws Exception {
+    int port = listen(ssh.serve(InProcessSsh::echo), new ForwardCounters());
+    List<CompletableFuture<Boolean>> results = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      byte[] data = random(2 << 20, 100 + i);
+      results.add(CompletableFuture.supplyAsync(() -> {
+        try {
+          return MessageDigest.isEqual(sha256(data), sha256(roundTrip(port, data)));
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, threads));
+    }
+    for (CompletableFuture<Boolean> r : results) {
+      assertTrue(r.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void localHalfCloseStillGetsTheWholeReply() throws Exception {
+    // The server answers only after it saw EOF, then closes: the request's FIN must reach it.
+    int port = listen(ssh.serve(s -> {
+      try {
+        byte[] request = s.getInputStream().readAllBytes();
+        s.getOutputStream().write(("got " + request.length).getBytes());
+      } catch (IOException e) {
+        // peer went away
+      }
+    }), new ForwardCounters());
+    assertEquals("got 5", new String(roundTrip(port, "hello".getBytes())));
+  }
+
+  @Test
+  void refusedRemotePortClosesOnlyThatConnection() throws Exception {
+    ForwardCounters counters = new ForwardCounters();
+    int port = listen(InProcessSsh.deadPort(), counters);
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout((int) TIMEOUT.toMillis());
+      assertEquals(-1, s.getInputStream().read());
+    }
+    assertEquals(1, counters.connectionsFailed());
+    // The session is unharmed: another forward still works.
+    int good = listen(ssh.serve(InProcessSsh::echo), new ForwardCounters());
+    assertEquals("ok", new String(roundTrip(good, "ok".getBytes())));
+    assertTrue(ssh.session.isOpen());
+  }
+}

@@ -1,0 +1,195 @@
+package dev.docktunnel.forward;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.docktunnel.bus.Addresses;
+import dev.docktunnel.config.DocktunnelConfig.ConflictStrategy;
+import dev.docktunnel.config.DocktunnelConfig.Forwarding;
+import dev.docktunnel.docker.ContainerInfo;
+import dev.docktunnel.docker.PublishedPort;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The forward verticle driven only through the bus: container facts in, forward status facts
+ * out, against an in-process sshd whose "remote" ports are loopback servers of this test.
+ */
+class ForwardVerticleTest {
+  @TempDir
+  static Path tmp;
+  static InProcessSsh ssh;
+  Vertx vertx;
+  /** Every status fact seen, in order; waits scan all of them so none is missed. */
+  final List<JsonObject> statuses = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  static void startSsh() throws IOException {
+    ssh = new InProcessSsh(tmp);
+  }
+
+  @AfterAll
+  static void stopSsh() throws IOException {
+    ssh.close();
+  }
+
+  void deploy(ConflictStrategy strategy) throws Exception {
+    vertx = Vertx.vertx();
+    vertx.eventBus().<JsonObject>consumer(Addresses.FORWARD_STATUS, m -> statuses.add(m.body()));
+    Forwarding config = new Forwarding(List.of("127.0.0.1"), List.of(), List.of(), strategy);
+    vertx.deployVerticle(new ForwardVerticle(config, ssh.sessions())).await(10, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void undeploy() throws Exception {
+    if (vertx != null) {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  static int freePort() throws IOException {
+    return InProcessSsh.deadPort();
+  }
+
+  /** A running container whose published port {@code remote} is forwarded to local {@code local}. */
+  static JsonObject running(String id, int remote, int local) {
+    return new ContainerInfo(id, "c-" + id, "img", "running",
+        Map.of("docktunnel.port." + remote, String.valueOf(local)),
+        List.of(new PublishedPort("0.0.0.0", remote, 80, "tcp"))).toJson();
+  }
+
+  void publish(JsonObject fact) {
+    vertx.eventBus().publish(Addresses.CONTAINER, fact);
+  }
+
+  JsonObject awaitStatus(Predicate<JsonObject> wanted) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      for (JsonObject s : statuses) {
+        if (wanted.test(s)) {
+          return s;
+        }
+      }
+      Thread.sleep(10); // polling the facts seen, with a deadline
+    }
+    throw new AssertionError("no such forward status within 20 s");
+  }
+
+  static Predicate<JsonObject> status(String status, int publishedPort) {
+    return s -> status.equals(s.getString("status")) && s.getInteger("publishedPort") == publishedPort;
+  }
+
+  static String echoThrough(int localPort, String text) throws IOException {
+    try (Socket s = new Socket("127.0.0.1", localPort)) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(text.getBytes());
+      s.shutdownOutput();
+      return new String(s.getInputStream().readAllBytes());
+    }
+  }
+
+  @Test
+  void runningContainerGetsAnActiveForwardThatCarriesData() throws Exception {
+    deploy(ConflictStrategy.FAIL);
+    int remote = ssh.serve(InProcessSsh::echo);
+    int local = freePort();
+    publish(running("aaa", remote, local));
+    JsonObject pending = awaitStatus(status("pending", remote));
+    JsonObject active = awaitStatus(status("active", remote));
+    assertEquals(pending.getString("sessionId"), active.getString("sessionId"));
+    assertEquals(local, active.getInteger("localPort"));
+    assertEquals("127.0.0.1", active.getString("remoteHost"));
+    assertEquals(List.of("127.0.0.1"), active.getJsonArray("bindAddresses").getList());
+    assertEquals("ping", echoThrough(local, "ping"));
+
+    JsonObject listed = vertx.eventBus().<JsonObject>request(Addresses.FORWARDS_LIST, new JsonObject())
+        .await(5, TimeUnit.SECONDS).body();
+    assertEquals("active", listed.getJsonArray("forwards").getJsonObject(0).getString("status"));
+  }
+
+  @Test
+  void stoppedContainerClosesItsLocalPort() throws Exception {
+    deploy(ConflictStrategy.FAIL);
+    int remote = ssh.serve(InProcessSsh::echo);
+    int local = freePort();
+    publish(running("bbb", remote, local));
+    awaitStatus(status("active", remote));
+    publish(ContainerInfo.fromJson(running("bbb", remote, local)).withState("exited").toJson());
+    JsonObject stopped = awaitStatus(status("stopped", remote));
+    assertTrue(stopped.getString("reason").contains("exited"), stopped.getString("reason"));
+    assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", local).close());
+  }
+
+  @Test
+  void resyncDropsContainersThatVanished() throws Exception {
+    deploy(ConflictStrategy.FAIL);
+    int remote = ssh.serve(InProcessSsh::echo);
+    publish(running("ccc", remote, freePort()));
+    awaitStatus(status("active", remote));
+    vertx.eventBus().publish(Addresses.CONTAINERS_SYNCED, new JsonObject().put("ids", new JsonArray()));
+    awaitStatus(status("stopped", remote));
+  }
+
+  @Test
+  void takenLocalPortIsAConflictNamingTheOwnerAndOthersAreUnaffected() throws Exception {
+    deploy(ConflictStrategy.FAIL);
+    int remoteA = ssh.serve(InProcessSsh::echo);
+    int remoteB = ssh.serve(InProcessSsh::echo);
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      publish(running("ddd", remoteA, taken.getLocalPort()));
+      int localB = freePort();
+      publish(running("eee", remoteB, localB));
+      JsonObject conflict = awaitStatus(status("conflict", remoteA));
+      String reason = conflict.getString("reason");
+      assertTrue(reason.contains("local port " + taken.getLocalPort() + " is in use"), reason);
+      assertTrue(reason.contains("pid " + ProcessHandle.current().pid()), reason);
+      awaitStatus(status("active", remoteB));
+      assertEquals("still fine", echoThrough(localB, "still fine"));
+    }
+  }
+
+  @Test
+  void nextFreeTakesTheNextPortAndSaysSo() throws Exception {
+    deploy(ConflictStrategy.NEXT_FREE);
+    int remote = ssh.serve(InProcessSsh::echo);
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      publish(running("fff", remote, taken.getLocalPort()));
+      JsonObject active = awaitStatus(status("active", remote));
+      int chosen = active.getInteger("localPort");
+      assertTrue(chosen > taken.getLocalPort(), "chose " + chosen);
+      assertTrue(active.getString("reason").contains("using " + chosen), active.getString("reason"));
+      assertEquals("moved", echoThrough(chosen, "moved"));
+    }
+  }
+
+  @Test
+  void remotePortThatDoesNotAnswerStaysPendingWithTheReasonThenBecomesActive() throws Exception {
+    deploy(ConflictStrategy.FAIL);
+    int remote = freePort();
+    publish(running("ggg", remote, freePort()));
+    JsonObject pending = awaitStatus(s -> status("pending", remote).test(s)
+        && s.getString("reason", "").contains("did not answer"));
+    assertTrue(pending.getString("reason").contains("127.0.0.1:" + remote), pending.getString("reason"));
+    try (ServerSocket late = new ServerSocket(remote, 50, InetAddress.getLoopbackAddress())) {
+      awaitStatus(status("active", remote));
+    }
+  }
+}

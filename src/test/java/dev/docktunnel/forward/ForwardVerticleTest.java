@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.bus.Addresses;
+import dev.docktunnel.bus.FactRecorder;
 import dev.docktunnel.config.DocktunnelConfig.ConflictStrategy;
 import dev.docktunnel.config.DocktunnelConfig.Forwarding;
 import dev.docktunnel.docker.ContainerInfo;
@@ -18,9 +19,9 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
@@ -38,8 +39,7 @@ class ForwardVerticleTest {
   static Path tmp;
   static InProcessSsh ssh;
   Vertx vertx;
-  /** Every status fact seen, in order; waits scan all of them so none is missed. */
-  final List<JsonObject> statuses = new CopyOnWriteArrayList<>();
+  FactRecorder statuses;
 
   @BeforeAll
   static void startSsh() throws IOException {
@@ -53,7 +53,7 @@ class ForwardVerticleTest {
 
   void deploy(ConflictStrategy strategy) throws Exception {
     vertx = Vertx.vertx();
-    vertx.eventBus().<JsonObject>consumer(Addresses.FORWARD_STATUS, m -> statuses.add(m.body()));
+    statuses = FactRecorder.on(vertx, Addresses.FORWARD_STATUS);
     Forwarding config = new Forwarding(List.of("127.0.0.1"), List.of(), List.of(), strategy);
     vertx.deployVerticle(new ForwardVerticle(config, ssh.sessions())).await(10, TimeUnit.SECONDS);
   }
@@ -81,16 +81,7 @@ class ForwardVerticleTest {
   }
 
   JsonObject awaitStatus(Predicate<JsonObject> wanted) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (System.nanoTime() < deadline) {
-      for (JsonObject s : statuses) {
-        if (wanted.test(s)) {
-          return s;
-        }
-      }
-      Thread.sleep(10); // polling the facts seen, with a deadline
-    }
-    throw new AssertionError("no such forward status within 20 s");
+    return statuses.await(wanted, Duration.ofSeconds(20));
   }
 
   static Predicate<JsonObject> status(String status, int publishedPort) {

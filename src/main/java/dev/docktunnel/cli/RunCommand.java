@@ -1,0 +1,89 @@
+package dev.docktunnel.cli;
+
+import dev.docktunnel.Docktunnel;
+import dev.docktunnel.config.ConfigException;
+import dev.docktunnel.config.ConfigLoader;
+import dev.docktunnel.config.DocktunnelConfig;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code docktunnel run}: connect, watch containers, forward their published ports. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = "Connect to the remote Docker host and forward every published container port to loopback.")
+public final class RunCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--host", paramLabel = "HOST",
+      description = "ssh://[user@]host[:port] or an alias from ~/.ssh/config (setting: host)")
+  String host;
+
+  @Option(names = "--identity", paramLabel = "FILE",
+      description = "private key file to offer; repeatable (setting: identities)")
+  List<String> identities;
+
+  @Option(names = "--known-hosts", paramLabel = "FILE",
+      description = "known_hosts file host keys are checked against (default ~/.ssh/known_hosts)")
+  String knownHosts;
+
+  @Option(names = "--strict-host-key-checking", paramLabel = "yes|accept-new",
+      description = "yes: refuse unknown and changed host keys (default); accept-new: trust a new host once")
+  String strictHostKeyChecking;
+
+  @Option(names = "--remote-docker-socket", paramLabel = "PATH",
+      description = "Docker engine socket on the remote host (default /var/run/docker.sock)")
+  String remoteDockerSocket;
+
+  @Option(names = "--state-dir", paramLabel = "DIR",
+      description = "where docktunnel keeps its state (default ~/.docktunnel)")
+  String stateDir;
+
+  @Option(names = "--ssh-config", paramLabel = "FILE",
+      description = "OpenSSH client config for HostName, User, Port, IdentityFile (default ~/.ssh/config)")
+  String sshConfig;
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "config file (default: conf/docktunnel.json when present); options given here win")
+  Path configFile;
+
+  @Override
+  public Integer call() {
+    DocktunnelConfig config;
+    try {
+      config = new ConfigLoader(Path.of(System.getProperty("user.home"))).load(configFile, overrides());
+    } catch (ConfigException e) {
+      spec.commandLine().getErr().println("docktunnel: " + e.getMessage());
+      return ExitCodes.USAGE;
+    }
+    return Docktunnel.runUntilStopped(config);
+  }
+
+  /** The options given, in config-file form, so they overlay the file. */
+  JsonObject overrides() {
+    JsonObject o = new JsonObject();
+    putIfSet(o, "host", host);
+    if (identities != null) {
+      o.put("identities", new JsonArray(List.copyOf(identities)));
+    }
+    putIfSet(o, "knownHosts", knownHosts);
+    putIfSet(o, "strictHostKeyChecking", strictHostKeyChecking);
+    putIfSet(o, "remoteDockerSocket", remoteDockerSocket);
+    putIfSet(o, "stateDir", stateDir);
+    putIfSet(o, "sshConfig", sshConfig);
+    return o;
+  }
+
+  private static void putIfSet(JsonObject o, String key, String value) {
+    if (value != null) {
+      o.put(key, value);
+    }
+  }
+}

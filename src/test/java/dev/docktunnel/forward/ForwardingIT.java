@@ -1,0 +1,250 @@
+package dev.docktunnel.forward;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.docktunnel.testbed.RunningDocktunnel;
+import dev.docktunnel.testbed.Testbed;
+import dev.docktunnel.testbed.TestbedExtension;
+import io.netty.channel.Channel;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * End to end on the testbed: a real OpenSSH sshd and dockerd in a namespace, real busybox
+ * containers, docktunnel forwarding their published ports to this host's loopback.
+ */
+@ExtendWith(TestbedExtension.class)
+class ForwardingIT {
+  static final Duration TIMEOUT = Duration.ofSeconds(60);
+  static final ExecutorService threads = Executors.newCachedThreadPool();
+  static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  static Testbed testbed;
+  static RunningDocktunnel docktunnel;
+
+  @BeforeAll
+  static void start(Testbed bed) throws Exception {
+    testbed = bed;
+    docktunnel = RunningDocktunnel.start(bed, new JsonObject());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    threads.shutdownNow();
+    if (docktunnel != null) {
+      docktunnel.close();
+    }
+  }
+
+  @AfterEach
+  void removeContainers() {
+    testbed.removeAllContainers();
+  }
+
+  /** A port free on this host's loopback, used as the published port in the namespace. */
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  static String get(String host, int port) throws Exception {
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + port + "/"))
+        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode());
+    return response.body();
+  }
+
+  static byte[] roundTrip(int port, byte[] data) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout((int) TIMEOUT.toMillis());
+      CompletableFuture<byte[]> reply = CompletableFuture.supplyAsync(() -> {
+        try {
+          return s.getInputStream().readAllBytes();
+        } catch (IOException e) {
+          throw new IllegalStateException(e);
+        }
+      }, threads);
+      OutputStream out = s.getOutputStream();
+      for (int off = 0; off < data.length; off += 65536) {
+        out.write(data, off, Math.min(65536, data.length - off));
+      }
+      s.shutdownOutput();
+      return reply.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    }
+  }
+
+  static byte[] sha256(byte[] data) throws Exception {
+    return MessageDigest.getInstance("SHA-256").digest(data);
+  }
+
+  static byte[] random(int size, long seed) {
+    byte[] data = new byte[size];
+    new Random(seed).nextBytes(data);
+    return data;
+  }
+
+  @Test
+  void publishedPortServesHttpOnLoopback() throws Exception {
+    int port = freePort();
+    testbed.runHttpd("web", port);
+    JsonObject active = docktunnel.awaitForward("active", port);
+    assertEquals(port, active.getInteger("localPort"));
+    assertEquals("web", active.getString("containerName"));
+    assertEquals(Testbed.HTTPD_INDEX_BODY, get("127.0.0.1", port));
+    if (active.getJsonArray("bindAddresses").contains("::1")) {
+      assertEquals(Testbed.HTTPD_INDEX_BODY, get("[::1]", port));
+    }
+  }
+
+  @Test
+  void thirtyTwoMibEchoIntactAndSixteenConcurrentStreams() throws Exception {
+    int port = freePort();
+    testbed.runEchoServer("echo", port);
+    docktunnel.awaitForward("active", port);
+    byte[] data = random(32 << 20, 7);
+    assertArrayEquals(sha256(data), sha256(roundTrip(port, data)));
+
+    List<CompletableFuture<Boolean>> streams = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      byte[] chunk = random(1 << 20, 100 + i);
+      streams.add(CompletableFuture.supplyAsync(() -> {
+        try {
+          return MessageDigest.isEqual(sha256(chunk), sha256(roundTrip(port, chunk)));
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, threads));
+    }
+    for (CompletableFuture<Boolean> stream : streams) {
+      assertTrue(stream.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void clientHalfCloseStillGetsTheWholeReply() throws Exception {
+    // wc answers only after it saw EOF: the client's FIN must cross, the reply must come back.
+    int port = freePort();
+    testbed.runContainer(List.of("--name", "counter", "-p", port + ":7000"), "nc", "-ll", "-p", "7000", "-e", "wc", "-c");
+    docktunnel.awaitForward("active", port);
+    byte[] request = random(1 << 20, 3);
+    assertEquals(String.valueOf(request.length), new String(roundTrip(port, request)).trim());
+  }
+
+  @Test
+  void remoteHalfCloseReachesTheClientWhileItCanStillSend() throws Exception {
+    // The "remote service" is a socket of this JVM on the host side of the veth, which the
+    // namespace's sshd reaches: it says hello, half-closes, then reads what the client sends.
+    CompletableFuture<String> serverGot = new CompletableFuture<>();
+    try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getByName(testbed.hostSideIp()))) {
+      threads.submit(() -> {
+        try (Socket s = server.accept()) {
+          s.getOutputStream().write("hello".getBytes());
+          s.shutdownOutput();
+          serverGot.complete(new String(s.getInputStream().readAllBytes()));
+        } catch (IOException e) {
+          serverGot.completeExceptionally(e);
+        }
+        return null;
+      });
+      ForwardProxy proxy = new ForwardProxy(docktunnel.app.ssh().sessionProvider(), 1);
+      try {
+        Channel listener = proxy.listen(new InetSocketAddress("127.0.0.1", 0),
+            new ForwardTarget(testbed.hostSideIp(), server.getLocalPort()), new ForwardCounters(),
+            (e, p, i, o) -> { }).sync().channel();
+        try (Socket s = new Socket("127.0.0.1", ((InetSocketAddress) listener.localAddress()).getPort())) {
+          s.setSoTimeout((int) TIMEOUT.toMillis());
+          ByteArrayOutputStream got = new ByteArrayOutputStream();
+          s.getInputStream().transferTo(got); // returns only at EOF
+          assertEquals("hello", got.toString());
+          s.getOutputStream().write("still sending".getBytes());
+          s.shutdownOutput();
+          assertEquals("still sending", serverGot.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+        }
+      } finally {
+        proxy.close();
+      }
+    }
+  }
+
+  @Test
+  void removingTheContainerClosesTheLocalPort() throws Exception {
+    int port = freePort();
+    String id = testbed.runHttpd("gone", port);
+    docktunnel.awaitForward("active", port);
+    testbed.docker("rm", "-f", id);
+    docktunnel.awaitForward("stopped", port);
+    assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", port).close());
+  }
+
+  @Test
+  void twoContainersEachGetTheirForward() throws Exception {
+    int one = freePort();
+    int two = freePort();
+    testbed.runHttpd("one", one);
+    testbed.runEchoServer("two", two);
+    docktunnel.awaitForward("active", one);
+    docktunnel.awaitForward("active", two);
+    assertEquals(Testbed.HTTPD_INDEX_BODY, get("127.0.0.1", one));
+    assertEquals("both", new String(roundTrip(two, "both".getBytes())));
+  }
+
+  @Test
+  void labelsOptOutAndRemap() throws Exception {
+    int optedOut = freePort();
+    int remapped = freePort();
+    int local = freePort();
+    testbed.runContainer(List.of("--name", "private", "--label", "docktunnel.forward=false", "-p", optedOut + ":80"),
+        "httpd", "-f", "-p", "80", "-h", "/www");
+    testbed.runContainer(List.of("--name", "moved", "--label", "docktunnel.port." + remapped + "=" + local,
+        "-p", remapped + ":80"), "httpd", "-f", "-p", "80", "-h", "/www");
+    JsonObject active = docktunnel.awaitForward("active", remapped);
+    assertEquals(local, active.getInteger("localPort"));
+    assertEquals(Testbed.HTTPD_INDEX_BODY, get("127.0.0.1", local));
+    // The watcher handles events in order: the opted-out container came first and made nothing.
+    assertTrue(docktunnel.forwardStatus.find(s -> s.getInteger("publishedPort") == optedOut).isEmpty());
+    assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", optedOut).close());
+  }
+
+  @Test
+  void takenLocalPortIsAConflictAndOthersAreUnaffected() throws Exception {
+    int taken = freePort();
+    int fine = freePort();
+    try (ServerSocket holder = new ServerSocket(taken, 1, InetAddress.getLoopbackAddress())) {
+      testbed.runHttpd("clash", taken);
+      testbed.runHttpd("fine", fine);
+      JsonObject conflict = docktunnel.awaitForward("conflict", taken);
+      assertTrue(conflict.getString("reason").contains("local port " + taken + " is in use"), conflict.getString("reason"));
+      docktunnel.awaitForward("active", fine);
+      assertEquals(Testbed.HTTPD_INDEX_BODY, get("127.0.0.1", fine));
+    }
+  }
+}

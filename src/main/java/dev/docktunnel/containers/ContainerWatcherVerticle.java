@@ -52,6 +52,9 @@ import org.slf4j.LoggerFactory;
 public final class ContainerWatcherVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ContainerWatcherVerticle.class);
   private static final Set<String> EVENT_TYPES = Set.of("container");
+  /** The actions that can change what we publish about a container. */
+  private static final Set<String> STATE_ACTIONS = Set.of("start", "unpause", "rename", "restart",
+      "kill", "die", "stop", "pause", "destroy");
   /** A stream that lived this long before breaking resets the retry backoff. */
   private static final Duration STABLE_STREAM = Duration.ofSeconds(60);
 
@@ -167,8 +170,8 @@ public final class ContainerWatcherVerticle extends VerticleBase {
     list.forEach(info -> ids.add(info.id()));
     containers.values().removeIf(old -> {
       if (!ids.contains(old.id())) {
-        LOG.info("container {} ({}) {} -> gone while not watched", old.name(), shortId(old.id()),
-            old.state());
+        LOG.info("container {} ({}) {} -> dropped: not in the engine's list", old.name(),
+            shortId(old.id()), old.state());
         return true;
       }
       return false;
@@ -195,12 +198,15 @@ public final class ContainerWatcherVerticle extends VerticleBase {
     if (myEpoch != epoch || !"container".equals(event.type())) {
       return;
     }
+    String action = event.baseAction();
     if (!live) {
-      queuedIds.add(event.id()); // bounded by the number of containers
+      if (STATE_ACTIONS.contains(action)) {
+        queuedIds.add(event.id()); // bounded by the number of containers
+      }
       return;
     }
     String id = event.id();
-    switch (event.baseAction()) {
+    switch (action) {
       case "start", "unpause", "rename", "restart", "kill" -> inspectAndApply(id, stamp(id));
       case "die", "stop" -> applyState(id, stamp(id), ContainerInfo.EXITED);
       case "pause" -> applyState(id, stamp(id), ContainerInfo.PAUSED);

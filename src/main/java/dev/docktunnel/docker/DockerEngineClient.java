@@ -116,7 +116,8 @@ public final class DockerEngineClient implements DockerEngine {
       try {
         engineApi = ApiVersion.parse(apiText);
         String minText = JsonFields.string(json, "MinAPIVersion");
-        engineMin = minText == null ? engineApi : ApiVersion.parse(minText);
+        // Engines have reported MinAPIVersion since API 1.21; without it, assume ours is fine.
+        engineMin = minText == null ? ApiVersion.min(engineApi, MIN_API) : ApiVersion.parse(minText);
       } catch (IllegalArgumentException e) {
         return Future.failedFuture(new DockerEngineException(
             "the Docker engine's /version answer has an unreadable API version: " + e.getMessage()));

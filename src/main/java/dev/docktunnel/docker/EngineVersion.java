@@ -7,7 +7,8 @@ import java.time.Instant;
  *
  * @param version       engine release, e.g. {@code 20.10.24+dfsg1}
  * @param apiVersion    newest API the engine speaks
- * @param minApiVersion oldest API the engine still accepts
+ * @param minApiVersion oldest API the engine still accepts (when it does not say: the smaller of
+ *                      its API and {@link DockerEngineClient#MIN_API})
  * @param os            engine OS ({@code linux})
  * @param arch          engine architecture ({@code amd64})
  * @param negotiated    the API version used as path prefix ({@code /v1.41/...}) from now on

@@ -1,0 +1,251 @@
+package dev.docktunnel.docker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.docktunnel.bus.Addresses;
+import dev.docktunnel.containers.ContainerWatcherVerticle;
+import dev.docktunnel.ssh.SessionProvider;
+import dev.docktunnel.testbed.Testbed;
+import dev.docktunnel.testbed.TestbedExtension;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.keyverifier.KnownHostsServerKeyVerifier;
+import org.apache.sshd.client.keyverifier.RejectAllServerKeyVerifier;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.keyprovider.FileKeyPairProvider;
+import org.apache.sshd.core.CoreModuleProperties;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The engine client and the watcher against the testbed's real OpenSSH sshd and dockerd:
+ * a plain MINA client, authenticated with the testbed's key and verifying its known_hosts.
+ */
+@ExtendWith({VertxExtension.class, TestbedExtension.class})
+class DockerEngineClientIT {
+  static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  Vertx vertx;
+  Context context;
+  Testbed testbed;
+  SshClient client;
+  ClientSession session;
+  ChannelExec pty;
+
+  @BeforeEach
+  void connect(Vertx vertx, Testbed testbed) throws Exception {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.testbed = testbed;
+    client = SshClient.setUpDefaultClient();
+    // Known key only: an unknown or changed host key is refused.
+    client.setServerKeyVerifier(new KnownHostsServerKeyVerifier(RejectAllServerKeyVerifier.INSTANCE,
+        testbed.knownHostsFile()));
+    client.setKeyIdentityProvider(new FileKeyPairProvider(testbed.clientPrivateKey()));
+    // As the real SSH session does; without it Nagle adds ~40 ms to every small exchange.
+    CoreModuleProperties.TCP_NODELAY.set(client, true);
+    client.start();
+    session = client.connect(testbed.sshUser(), testbed.sshHost(), testbed.sshPort())
+        .verify(TIMEOUT).getSession();
+    session.auth().verify(TIMEOUT);
+    // As docktunnel's SSH session does: OpenSSH's sshd turns on TCP_NODELAY only for sessions
+    // with a PTY; without one, multi-packet answers (inspect) wait for delayed ACKs.
+    pty = session.createExecChannel("cat");
+    pty.setUsePty(true);
+    pty.open().verify(TIMEOUT);
+  }
+
+  @AfterEach
+  void disconnect() throws Exception {
+    testbed.removeAllContainers();
+    client.stop();
+  }
+
+  SessionProvider sessions() {
+    return () -> Optional.of(session);
+  }
+
+  <T> T await(Supplier<Future<T>> call) throws Exception {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    context.runOnContext(v -> call.get().onComplete(ar -> {
+      if (ar.succeeded()) {
+        result.complete(ar.result());
+      } else {
+        result.completeExceptionally(ar.cause());
+      }
+    }));
+    try {
+      return result.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
+  }
+
+  static DockerEvent awaitEvent(BlockingQueue<DockerEvent> events, Predicate<DockerEvent> wanted)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      DockerEvent e = events.poll(100, TimeUnit.MILLISECONDS);
+      if (e != null && wanted.test(e)) {
+        return e;
+      }
+    }
+    throw new AssertionError("event not seen within " + TIMEOUT);
+  }
+
+  @Test
+  void pingVersionListInspectAndTheEventsOfARealContainer() throws Exception {
+    DockerEngineClient docker = new DockerEngineClient(vertx, sessions(),
+        testbed.dockerSocket().toString());
+
+    await(docker::ping);
+    EngineVersion version = await(docker::version);
+    assertTrue(version.negotiated().compareTo(DockerEngineClient.MIN_API) >= 0, version.toString());
+    assertNotNull(version.serverTime(), "dockerd sends a Date header");
+
+    BlockingQueue<DockerEvent> events = new LinkedBlockingQueue<>();
+    CompletableFuture<Throwable> ended = new CompletableFuture<>();
+    EventStream stream = await(() -> docker.events(Set.of("container"), events::add,
+        ended::complete));
+
+    String id = testbed.runContainer(List.of("--name", "dt-engine-it", "-p",
+        "18431:" + Testbed.HTTPD_CONTAINER_PORT), "httpd", "-f", "-p", "80", "-h", "/www");
+    DockerEvent start = awaitEvent(events, e -> e.id().equals(id) && e.action().equals("start"));
+    assertEquals("dt-engine-it", start.name());
+
+    ContainerInfo listed = await(docker::listContainers).stream()
+        .filter(c -> c.id().equals(id)).findFirst().orElseThrow();
+    assertEquals("dt-engine-it", listed.name());
+    assertEquals(Testbed.IMAGE, listed.image());
+    assertEquals(ContainerInfo.RUNNING, listed.state());
+    assertTrue(listed.ports().stream().anyMatch(p -> p.hostPort() == 18431
+        && p.containerPort() == Testbed.HTTPD_CONTAINER_PORT && p.protocol().equals("tcp")),
+        listed.ports().toString());
+    ContainerInfo inspected = await(() -> docker.inspect(id));
+    assertEquals(listed, inspected, "list and inspect agree on a real container");
+
+    // One inspect round trip (channel open + request) over the real session.
+    List<Long> micros = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      long t0 = System.nanoTime();
+      await(() -> docker.inspect(id));
+      micros.add((System.nanoTime() - t0) / 1000);
+    }
+    Collections.sort(micros);
+    List<Long> pingMicros = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      long t0 = System.nanoTime();
+      await(docker::ping);
+      pingMicros.add((System.nanoTime() - t0) / 1000);
+    }
+    Collections.sort(pingMicros);
+    System.out.printf("over SSH: inspect p50 %d us (max %d), ping p50 %d us (max %d)%n",
+        micros.get(10), micros.get(19), pingMicros.get(10), pingMicros.get(19));
+
+    testbed.docker("stop", "-t", "1", id);
+    awaitEvent(events, e -> e.id().equals(id) && e.action().equals("die"));
+    assertEquals(ContainerInfo.EXITED, await(() -> docker.inspect(id)).state());
+    testbed.docker("rm", id);
+    awaitEvent(events, e -> e.id().equals(id) && e.action().equals("destroy"));
+    assertInstanceOf(NoSuchContainerException.class, failure(() -> docker.inspect(id)));
+    assertEquals(0, stream.malformedLines() + stream.oversizedLines());
+
+    context.runOnContext(v -> stream.cancel());
+    assertTrue(session.isOpen());
+    assertFalse(ended.isDone(), "cancel ends the stream without an end callback");
+  }
+
+  Throwable failure(Supplier<Future<?>> call) throws Exception {
+    try {
+      await(call::get);
+    } catch (Exception e) {
+      return e;
+    }
+    throw new AssertionError("expected a failure");
+  }
+
+  @Test
+  void theWatcherPublishesAStartedContainerWithinMilliseconds() throws Exception {
+    DockerEngineClient docker = new DockerEngineClient(vertx, sessions(),
+        testbed.dockerSocket().toString());
+    BlockingQueue<JsonObject> facts = new LinkedBlockingQueue<>();
+    BlockingQueue<JsonObject> synced = new LinkedBlockingQueue<>();
+    BlockingQueue<DockerEvent> events = new LinkedBlockingQueue<>();
+    vertx.eventBus().<JsonObject>consumer(Addresses.CONTAINER, m -> facts.add(m.body()))
+        .completion().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    vertx.eventBus().<JsonObject>consumer(Addresses.CONTAINERS_SYNCED, m -> synced.add(m.body()))
+        .completion().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    // A second stream records the engine's own event times, to measure event -> fact.
+    Map<String, Long> receivedAtMillis = new ConcurrentHashMap<>();
+    EventStream probe = await(() -> docker.events(Set.of("container"), e -> {
+      receivedAtMillis.putIfAbsent(e.id() + "/" + e.action(), System.currentTimeMillis());
+      events.add(e);
+    }, e -> { }));
+    vertx.deployVerticle(new ContainerWatcherVerticle(docker))
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    vertx.eventBus().publish(Addresses.SSH_STATE, new JsonObject().put("state", "connected"));
+    assertNotNull(synced.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS), "initial sync");
+
+    List<Long> latenciesMs = new ArrayList<>();
+    List<Long> deliveryMs = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      String name = "dt-watch-it-" + i;
+      String id = testbed.runContainer(List.of("--name", name, "-p", (18440 + i) + ":80"),
+          "httpd", "-f", "-p", "80", "-h", "/www");
+      DockerEvent start = awaitEvent(events, e -> e.id().equals(id) && e.action().equals("start"));
+      JsonObject fact;
+      do {
+        fact = facts.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        assertNotNull(fact, "no fact for " + name);
+      } while (!fact.getString("id").equals(id));
+      long factNanos = java.time.Instant.parse(fact.getString("at")).toEpochMilli() * 1_000_000L;
+      latenciesMs.add((factNanos - start.timeNano()) / 1_000_000L);
+      deliveryMs.add((receivedAtMillis.get(id + "/start") * 1_000_000L - start.timeNano()) / 1_000_000L);
+      assertEquals("running", fact.getString("state"));
+      assertEquals(name, fact.getString("name"));
+      assertEquals(18440 + i, fact.getJsonArray("ports").getJsonObject(0).getInteger("hostPort"));
+    }
+    System.out.println("engine start event -> container fact (ms): " + latenciesMs
+        + "; of which the event's own delivery (ms): " + deliveryMs);
+    // The budget for a forward to appear is ~100 ms; the median must be well inside it (single
+    // samples on a loaded 2-CPU test box can exceed it).
+    List<Long> sorted = latenciesMs.stream().sorted().toList();
+    assertTrue(sorted.get(sorted.size() / 2) < 100, latenciesMs.toString());
+
+    String gone = testbed.docker("ps", "-q", "--no-trunc", "--filter", "name=dt-watch-it-0").trim();
+    testbed.docker("rm", "-f", gone);
+    JsonObject fact;
+    do {
+      fact = facts.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      assertNotNull(fact, "no exit fact");
+    } while (!fact.getString("id").equals(gone));
+    assertEquals("exited", fact.getString("state"));
+    context.runOnContext(v -> probe.cancel());
+  }
+}

@@ -63,7 +63,7 @@ final class EngineExchange {
    * Sends {@code method uri} and buffers the whole response.
    *
    * @param maxBody a body larger than this fails the exchange (bounded memory)
-   * @param timeout for the whole exchange, connect included
+   * @param timeout for the exchange once the channel is open (opening has its own timeout)
    */
   static Future<Response> fetch(Vertx vertx, EngineConnector connector, HttpMethod method,
                                 String uri, long maxBody, Duration timeout) {
@@ -80,7 +80,7 @@ final class EngineExchange {
    * ended the response; else the error). For any other status the (short) body is buffered
    * first, the exchange is over, and no handler is called.
    *
-   * @param headTimeout how long to wait for the head, connect included
+   * @param headTimeout how long to wait for the head once the channel is open
    */
   static Future<EngineExchange> stream(Vertx vertx, EngineConnector connector, String uri,
                                        Duration headTimeout, Handler<Buffer> bodyHandler,

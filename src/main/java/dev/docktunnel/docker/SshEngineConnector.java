@@ -53,27 +53,32 @@ final class SshEngineConnector implements EngineConnector {
       return Future.failedFuture(new DockerEngineException(
           "cannot reach the Docker engine: the SSH session is not connected"));
     }
-    DirectStreamLocalChannel channel;
+    DirectStreamLocalChannel channel = null;
     OpenFuture opening;
     try {
       channel = DirectStreamLocalChannel.create(session, socketPath);
       opening = channel.open();
     } catch (IOException | RuntimeException e) {
+      if (channel != null) {
+        channel.close(true); // registered but never opened: nothing to tell the server
+      }
       return Future.failedFuture(new DockerEngineException(
           "cannot open a channel to " + describe() + ": " + e.getMessage(), e));
     }
+    DirectStreamLocalChannel opened = channel;
     Promise<EngineConnection> promise = Promise.promise();
     long timer = vertx.setTimer(openTimeout.toMillis(), id -> {
       if (promise.tryFail(new DockerEngineException("opening a channel to " + describe()
           + " timed out after " + openTimeout.toMillis() + " ms"))) {
-        channel.close(true);
+        // Polite close: sends CHANNEL_CLOSE if the server confirmed meanwhile.
+        SshChannels.closeGracefully(opened, vertx, CLOSE_FALLBACK);
       }
     });
     opening.addListener(f -> context.runOnContext(v -> {
       vertx.cancelTimer(timer);
       if (f.isOpened()) {
-        if (!promise.tryComplete(new ChannelConnection(channel, context))) {
-          channel.close(true); // the caller gave up (timeout) meanwhile
+        if (!promise.tryComplete(new ChannelConnection(opened, context))) {
+          SshChannels.closeGracefully(opened, vertx, CLOSE_FALLBACK); // the caller gave up
         }
       } else {
         promise.tryFail(openFailure(f.getException()));
@@ -83,12 +88,14 @@ final class SshEngineConnector implements EngineConnector {
   }
 
   private DockerEngineException openFailure(Throwable cause) {
-    String hint = cause instanceof SshChannelOpenException
-        ? " (check the remote Docker socket path, that the SSH user may open it, and that sshd"
-            + " allows stream-local forwarding: AllowStreamLocalForwarding)"
-        : "";
-    return new DockerEngineException("the SSH server refused a channel to " + describe() + ": "
-        + (cause == null ? "unknown reason" : cause.getMessage()) + hint, cause);
+    String why = cause == null ? "unknown reason" : cause.getMessage();
+    if (cause instanceof SshChannelOpenException) {
+      return new DockerEngineException("the SSH server refused a channel to " + describe() + ": "
+          + why + " (check the remote Docker socket path, that the SSH user may open it, and"
+          + " that sshd allows stream-local forwarding: AllowStreamLocalForwarding)", cause);
+    }
+    return new DockerEngineException("opening a channel to " + describe() + " failed: " + why,
+        cause);
   }
 
   /** One open channel, read and written through MINA's async streams. */

@@ -70,7 +70,11 @@ public final class RunningDocktunnel implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
-    vertx.close().await(20, TimeUnit.SECONDS);
+  public void close() {
+    try {
+      vertx.close().await(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("docktunnel did not stop within 20 s", e);
+    }
   }
 }

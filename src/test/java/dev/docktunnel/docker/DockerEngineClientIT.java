@@ -17,15 +17,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -150,24 +146,6 @@ class DockerEngineClientIT {
     ContainerInfo inspected = await(() -> docker.inspect(id));
     assertEquals(listed, inspected, "list and inspect agree on a real container");
 
-    // One inspect round trip (channel open + request) over the real session.
-    List<Long> micros = new ArrayList<>();
-    for (int i = 0; i < 20; i++) {
-      long t0 = System.nanoTime();
-      await(() -> docker.inspect(id));
-      micros.add((System.nanoTime() - t0) / 1000);
-    }
-    Collections.sort(micros);
-    List<Long> pingMicros = new ArrayList<>();
-    for (int i = 0; i < 20; i++) {
-      long t0 = System.nanoTime();
-      await(docker::ping);
-      pingMicros.add((System.nanoTime() - t0) / 1000);
-    }
-    Collections.sort(pingMicros);
-    System.out.printf("over SSH: inspect p50 %d us (max %d), ping p50 %d us (max %d)%n",
-        micros.get(10), micros.get(19), pingMicros.get(10), pingMicros.get(19));
-
     testbed.docker("stop", "-t", "1", id);
     awaitEvent(events, e -> e.id().equals(id) && e.action().equals("die"));
     assertEquals(ContainerInfo.EXITED, await(() -> docker.inspect(id)).state());
@@ -191,7 +169,7 @@ class DockerEngineClientIT {
   }
 
   @Test
-  void theWatcherPublishesAStartedContainerWithinMilliseconds() throws Exception {
+  void theWatcherPublishesStartedAndExitedContainers() throws Exception {
     DockerEngineClient docker = new DockerEngineClient(vertx, sessions(),
         testbed.dockerSocket().toString());
     BlockingQueue<JsonObject> facts = new LinkedBlockingQueue<>();
@@ -201,42 +179,28 @@ class DockerEngineClientIT {
         .completion().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     vertx.eventBus().<JsonObject>consumer(Addresses.CONTAINERS_SYNCED, m -> synced.add(m.body()))
         .completion().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    // A second stream records the engine's own event times, to measure event -> fact.
-    Map<String, Long> receivedAtMillis = new ConcurrentHashMap<>();
-    EventStream probe = await(() -> docker.events(Set.of("container"), e -> {
-      receivedAtMillis.putIfAbsent(e.id() + "/" + e.action(), System.currentTimeMillis());
-      events.add(e);
-    }, e -> { }));
+    // A second stream sees the engine's own events, so each start can be matched to its fact.
+    EventStream probe = await(() -> docker.events(Set.of("container"), events::add, e -> { }));
     vertx.deployVerticle(new ContainerWatcherVerticle(docker))
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     vertx.eventBus().publish(Addresses.SSH_STATE, new JsonObject().put("state", "connected"));
     assertNotNull(synced.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS), "initial sync");
 
-    List<Long> latenciesMs = new ArrayList<>();
-    List<Long> deliveryMs = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       String name = "dt-watch-it-" + i;
       String id = testbed.runContainer(List.of("--name", name, "-p", (18440 + i) + ":80"),
           "httpd", "-f", "-p", "80", "-h", "/www");
-      DockerEvent start = awaitEvent(events, e -> e.id().equals(id) && e.action().equals("start"));
+      awaitEvent(events, e -> e.id().equals(id) && e.action().equals("start"));
       JsonObject fact;
       do {
         fact = facts.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         assertNotNull(fact, "no fact for " + name);
       } while (!fact.getString("id").equals(id));
-      long factNanos = java.time.Instant.parse(fact.getString("at")).toEpochMilli() * 1_000_000L;
-      latenciesMs.add((factNanos - start.timeNano()) / 1_000_000L);
-      deliveryMs.add((receivedAtMillis.get(id + "/start") * 1_000_000L - start.timeNano()) / 1_000_000L);
       assertEquals("running", fact.getString("state"));
       assertEquals(name, fact.getString("name"));
       assertEquals(18440 + i, fact.getJsonArray("ports").getJsonObject(0).getInteger("hostPort"));
     }
-    System.out.println("engine start event -> container fact (ms): " + latenciesMs
-        + "; of which the event's own delivery (ms): " + deliveryMs);
-    // The budget for a forward to appear is ~100 ms; the median must be well inside it (single
-    // samples on a loaded 2-CPU test box can exceed it).
-    List<Long> sorted = latenciesMs.stream().sorted().toList();
-    assertTrue(sorted.get(sorted.size() / 2) < 100, latenciesMs.toString());
+    // Start-to-forward latency is measured by the benchmark (bench/), not asserted in a test.
 
     String gone = testbed.docker("ps", "-q", "--no-trunc", "--filter", "name=dt-watch-it-0").trim();
     testbed.docker("rm", "-f", gone);

@@ -1,35 +1,142 @@
 package dev.docktunnel.forward;
 
+import io.netty.buffer.ByteBuf;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import dev.docktunnel.docker.SshChannels;
 import org.apache.sshd.client.channel.ChannelDirectTcpip;
 import org.apache.sshd.client.channel.ClientChannel;
 import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.io.IoWriteFuture;
+import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.apache.sshd.common.session.ConnectionService;
 
-/** A {@code direct-tcpip} channel in async streaming mode whose reads see the remote EOF. */
+/**
+ * A {@code direct-tcpip} channel that hands data straight to a {@link Receiver} and takes
+ * outgoing data packet by packet, bypassing MINA's async streams.
+ *
+ * <p>Why: MINA's async output stream waits for each 32 KiB packet's socket write before it
+ * encrypts the next, and its async input stream copies every byte twice (into its backlog, out
+ * of it, plus compaction). Here the caller writes several packets ahead within the remote window
+ * (each encrypted on the caller's thread), and received data is copied once, into the local
+ * socket's buffer; the local window is released only when the local write completed, so the
+ * remote is throttled by the local reader (MINA's ChannelToPortHandler does the same).
+ */
 final class ForwardChannel extends ChannelDirectTcpip {
 
-  private ForwardChannel(SshdSocketAddress originator, SshdSocketAddress remote) {
+  /** What the remote sends, called on MINA's I/O threads in arrival order. */
+  interface Receiver {
+    /** {@code data} is MINA's decode buffer: copy what is needed before returning. */
+    void data(byte[] data, int offset, int length);
+
+    void eof();
+
+    /** The remote window grew: more can be written. */
+    void windowExpanded();
+  }
+
+  /** For channels that only prove a port answers and are closed at once. */
+  static final Receiver DISCARD = new Receiver() {
+    @Override
+    public void data(byte[] data, int offset, int length) {
+    }
+
+    @Override
+    public void eof() {
+    }
+
+    @Override
+    public void windowExpanded() {
+    }
+  };
+
+  private final Receiver receiver;
+  /**
+   * Orders our DATA and EOF packets against the peer's CLOSE. OpenSSH drops the whole session
+   * on a DATA or EOF for a channel it has closed, so once its CLOSE arrived nothing more may be
+   * queued behind our CLOSE reply, even by a writer on another thread.
+   */
+  private final Object writeLock = new Object();
+  private boolean peerClosed;
+
+  private ForwardChannel(SshdSocketAddress originator, SshdSocketAddress remote, Receiver receiver) {
     super(originator, remote);
+    this.receiver = receiver;
+    // Async mode keeps MINA from starting stream pumps; its async streams stay unused.
     setStreaming(ClientChannel.Streaming.Async);
   }
 
   /** Creates and registers the channel on the session; {@link #open()} sends the request. */
-  static ForwardChannel create(ClientSession session, InetSocketAddress originator, ForwardTarget target)
-      throws IOException {
+  static ForwardChannel create(ClientSession session, InetSocketAddress originator, ForwardTarget target,
+      Receiver receiver) throws IOException {
     ForwardChannel channel = new ForwardChannel(
         new SshdSocketAddress(originator.getAddress().getHostAddress(), originator.getPort()),
-        new SshdSocketAddress(target.host(), target.port()));
+        new SshdSocketAddress(target.host(), target.port()), receiver);
     session.getService(ConnectionService.class).registerChannel(channel);
     return channel;
+  }
+
+  /**
+   * Sends one CHANNEL_DATA packet with the next {@code length} bytes of {@code source}. The
+   * caller has checked the packet size and consumed {@code length} of the remote window.
+   */
+  IoWriteFuture writeData(ByteBuf source, int length) throws IOException {
+    Buffer packet = getSession().createBuffer(SshConstants.SSH_MSG_CHANNEL_DATA, length + 12);
+    packet.putUInt(getRecipient());
+    packet.putUInt(length);
+    packet.ensureCapacity(length);
+    source.readBytes(packet.array(), packet.wpos(), length);
+    packet.wpos(packet.wpos() + length);
+    synchronized (writeLock) {
+      if (peerClosed || isClosing()) {
+        throw new EOFException("the remote closed the channel");
+      }
+      return writePacket(packet);
+    }
+  }
+
+  /** Sends EOF, queued behind the data packets already written; nothing once the channel closes. */
+  void writeEof() throws IOException {
+    synchronized (writeLock) {
+      if (!peerClosed && !isClosing()) {
+        sendEof();
+      }
+    }
+  }
+
+  /** Whether the remote closed the channel (so writes end quietly, not as failures). */
+  boolean closedByPeer() {
+    synchronized (writeLock) {
+      return peerClosed;
+    }
+  }
+
+  @Override
+  public void handleClose() throws IOException {
+    synchronized (writeLock) {
+      peerClosed = true;
+    }
+    super.handleClose();
+  }
+
+  @Override
+  protected void doWriteData(byte[] data, int off, long len) {
+    if (!isClosing()) {
+      receiver.data(data, off, (int) len);
+    }
   }
 
   @Override
   public void handleEof() throws IOException {
     super.handleEof();
-    SshChannels.completePendingReadOnEof(this);
+    receiver.eof();
+  }
+
+  @Override
+  public void handleWindowAdjust(Buffer buffer) throws IOException {
+    super.handleWindowAdjust(buffer);
+    receiver.windowExpanded();
   }
 }

@@ -264,7 +264,8 @@ public final class ForwardVerticle extends VerticleBase {
     }
     ForwardChannel channel;
     try {
-      channel = ForwardChannel.create(session, new InetSocketAddress("127.0.0.1", 0), forward.target);
+      channel = ForwardChannel.create(session, new InetSocketAddress("127.0.0.1", 0), forward.target,
+          ForwardChannel.DISCARD);
       channel.open().addListener(opened -> context.runOnContext(v -> {
         channel.close(false);
         onProbed(forward, opened.isOpened(), opened.getException());

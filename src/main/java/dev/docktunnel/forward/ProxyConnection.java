@@ -1,39 +1,44 @@
 package dev.docktunnel.forward;
 
-import dev.docktunnel.docker.SshChannels;
 import dev.docktunnel.ssh.SessionProvider;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.apache.sshd.client.channel.ClientChannel;
 import org.apache.sshd.client.session.ClientSession;
-import org.apache.sshd.common.io.IoReadFuture;
+import org.apache.sshd.common.channel.RemoteWindow;
 import org.apache.sshd.common.io.IoWriteFuture;
-import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One local connection piped through one SSH {@code direct-tcpip} channel.
  *
- * <p>Flow control both ways, with no unbounded buffer: the next local read is requested only
- * after the previous chunk was accepted by the SSH channel (which waits for the remote window),
- * and the next SSH read is issued only after the previous chunk was written to the local socket
- * (MINA releases the SSH window on read, so the remote is throttled by the local reader).
- * Half-close is passed on both ways: local FIN becomes SSH EOF, SSH EOF becomes a local
- * shutdownOutput. All close decisions run on the connection's Netty event loop.
+ * <p>Both directions are pipelined and bounded, so neither side waits for the other's round
+ * trip and no buffer grows without limit:
+ * <ul>
+ *   <li>local → SSH: packets are written ahead up to {@link #SSH_IN_FLIGHT_LIMIT} bytes and
+ *       within the remote window; Netty keeps reading into a backlog of at most
+ *       {@link #LOCAL_BACKLOG_LIMIT} and pauses above it;
+ *   <li>SSH → local: each packet is copied once into a socket buffer and written; its bytes go
+ *       back to the SSH window only when the local write completed, so the remote sender is
+ *       throttled by the local reader, never by memory.
+ * </ul>
+ * Half-close is passed on both ways: local FIN becomes SSH EOF after the backlog is sent, SSH
+ * EOF becomes a local shutdownOutput after the pending writes. All state lives on the
+ * connection's Netty event loop; MINA callbacks hop onto it.
  */
-final class ProxyConnection extends ChannelInboundHandlerAdapter {
+final class ProxyConnection extends ChannelInboundHandlerAdapter implements ForwardChannel.Receiver {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyConnection.class);
-  /** Largest chunk taken from the SSH channel per read. */
-  private static final int REMOTE_READ_CHUNK = 64 * 1024;
+  /** Local bytes read ahead while SSH cannot take them; reading pauses above this. */
+  private static final int LOCAL_BACKLOG_LIMIT = 256 * 1024;
+  /** Bytes handed to the SSH session whose socket write has not completed yet. */
+  private static final int SSH_IN_FLIGHT_LIMIT = 512 * 1024;
   /** How long a graceful SSH channel close may take before it is forced. */
   private static final long CLOSE_FALLBACK_SECONDS = 5;
 
@@ -42,23 +47,21 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter {
   private final ForwardCounters counters;
   private final ConnectionLog log;
   private String peer = "?";
-  /** This connection's bytes; each written by one thread only (Netty's loop, MINA's reader). */
   private long connBytesOut;
-  private volatile long connBytesIn;
+  private long connBytesIn;
 
   private SocketChannel local;
   private ForwardChannel ssh;
-  /** Local data read but not yet handed to SSH; at most one read batch. */
-  private ByteBuf pendingOut;
   private boolean sshOpen;
-  private boolean writingToSsh;
   private boolean localEof;
+  private boolean eofSent;
   private boolean remoteEof;
   private boolean closed;
-  /** Reused for local-to-SSH writes: only one is in flight and MINA copies it into packets. */
-  private byte[] outArray = new byte[0];
-  private final byte[] inArray = new byte[REMOTE_READ_CHUNK];
-  private final ByteArrayBuffer inBuffer = new ByteArrayBuffer(inArray, 0, 0);
+
+  private CompositeByteBuf backlog;
+  private int sshBytesInFlight;
+  private int localWritesInFlight;
+  private boolean flushScheduled;
 
   ProxyConnection(SessionProvider sessions, ForwardTarget target, ForwardCounters counters, ConnectionLog log) {
     this.sessions = sessions;
@@ -70,6 +73,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     local = (SocketChannel) ctx.channel();
+    backlog = ctx.alloc().compositeBuffer(64);
     counters.openConnections.incrementAndGet();
     counters.connectionsTotal.increment();
     peer = String.valueOf(local.remoteAddress());
@@ -80,141 +84,166 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     try {
-      InetSocketAddress peer = local.remoteAddress();
-      ssh = ForwardChannel.create(session.get(), peer, target);
+      ssh = ForwardChannel.create(session.get(), local.remoteAddress(), target, this);
       ssh.open().addListener(opened -> local.eventLoop().execute(() -> {
         if (!opened.isOpened()) {
           fail("SSH channel to " + target + " refused", opened.getException());
-          return;
-        }
-        if (closed) {
+        } else if (closed) {
           closeSsh();
-          return;
+        } else {
+          ssh.addCloseFutureListener(f -> local.eventLoop().execute(this::maybeClose));
+          sshOpen = true;
+          pumpToSsh();
         }
-        ssh.addCloseFutureListener(f -> local.eventLoop().execute(this::maybeClose));
-        sshOpen = true;
-        readRemote();
-        pumpLocal();
       }));
     } catch (IOException | RuntimeException e) {
       fail("could not open an SSH channel to " + target, e);
     }
   }
 
+  // ---- local -> SSH
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    ByteBuf buf = (ByteBuf) msg;
-    if (pendingOut == null) {
-      pendingOut = buf;
-    } else {
-      pendingOut = Unpooled.wrappedBuffer(pendingOut, buf);
-    }
+    backlog.addComponent(true, (ByteBuf) msg);
   }
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    writeToSsh();
-  }
-
-  /** Hands the batch read so far to the SSH channel; the next local read waits for it. */
-  private void writeToSsh() {
-    if (pendingOut == null || writingToSsh || closed || !sshOpen) {
-      return;
-    }
-    int n = pendingOut.readableBytes();
-    if (outArray.length < n) {
-      outArray = new byte[n];
-    }
-    pendingOut.readBytes(outArray, 0, n);
-    pendingOut.release();
-    pendingOut = null;
-    counters.bytesOut.add(n);
-    connBytesOut += n;
-    writingToSsh = true;
-    IoWriteFuture written;
-    try {
-      written = ssh.getAsyncIn().writeBuffer(new ByteArrayBuffer(outArray, 0, n));
-    } catch (IOException | RuntimeException e) {
-      fail("SSH write failed", e);
-      return;
-    }
-    written.addListener(w -> local.eventLoop().execute(() -> {
-      writingToSsh = false;
-      if (w.isWritten()) {
-        pumpLocal();
-      } else {
-        fail("SSH write failed", w.getException());
-      }
-    }));
-  }
-
-  /** The SSH side can take more: send what is waiting, else the EOF, else read on. */
-  private void pumpLocal() {
-    if (pendingOut != null) {
-      // Netty reads what is left on EOF (RDHUP) even without a read request.
-      writeToSsh();
-    } else if (localEof) {
-      sendEofToRemote();
-    } else {
-      local.read();
-    }
+    pumpToSsh();
   }
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof ChannelInputShutdownEvent) {
       localEof = true;
-      if (sshOpen && !writingToSsh) {
-        pumpLocal();
-      }
+      pumpToSsh();
       maybeClose();
     } else {
       ctx.fireUserEventTriggered(evt);
     }
   }
 
-  private void sendEofToRemote() {
-    if (sshOpen && !closed) {
-      // Graceful close of the channel's output stream flushes pending data, then sends EOF.
-      ssh.getAsyncIn().close(false);
+  /**
+   * Writes as many packets as the remote window and the in-flight bound allow, then the EOF
+   * once everything read before the local FIN is out, and reads on while there is room.
+   */
+  private void pumpToSsh() {
+    if (!sshOpen || closed) {
+      return;
+    }
+    RemoteWindow window = ssh.getRemoteWindow();
+    while (backlog.isReadable() && sshBytesInFlight < SSH_IN_FLIGHT_LIMIT) {
+      int n = (int) Math.min(backlog.readableBytes(), Math.min(window.getPacketSize(), window.getSize()));
+      if (n <= 0) {
+        break; // windowExpanded() pumps again
+      }
+      window.consume(n);
+      IoWriteFuture written;
+      try {
+        written = ssh.writeData(backlog, n);
+      } catch (IOException | RuntimeException e) {
+        sshWriteFailed(e);
+        return;
+      }
+      sshBytesInFlight += n;
+      counters.bytesOut.add(n);
+      connBytesOut += n;
+      written.addListener(w -> local.eventLoop().execute(() -> {
+        sshBytesInFlight -= n;
+        if (w.isWritten()) {
+          pumpToSsh();
+        } else {
+          sshWriteFailed(w.getException());
+        }
+      }));
+    }
+    backlog.discardReadComponents();
+    if (localEof && !backlog.isReadable() && !eofSent) {
+      eofSent = true;
+      try {
+        ssh.writeEof();
+      } catch (IOException e) {
+        fail("SSH EOF failed", e);
+        return;
+      }
+    }
+    if (!localEof && backlog.readableBytes() < LOCAL_BACKLOG_LIMIT) {
+      local.read();
     }
   }
 
-  /** Reads the next chunk from SSH; called again only after that chunk was written locally. */
-  private void readRemote() {
-    inBuffer.clear();
-    IoReadFuture read;
-    try {
-      read = SshChannels.read(ssh.getAsyncOut(), inBuffer);
-    } catch (RuntimeException e) {
-      local.eventLoop().execute(() -> fail("SSH read failed", e));
-      return;
+  /** The remote closing while the client still sends is normal (a server hanging up); else a failure. */
+  private void sshWriteFailed(Throwable cause) {
+    if (ssh.closedByPeer()) {
+      local.close();
+    } else {
+      fail("SSH write failed", cause);
     }
-    read.addListener(r -> {
-      Throwable error = r.getException();
-      if (error != null && !(error instanceof java.io.EOFException)) {
-        local.eventLoop().execute(() -> fail("SSH read failed", error));
-        return;
+  }
+
+  @Override
+  public void windowExpanded() {
+    local.eventLoop().execute(this::pumpToSsh);
+  }
+
+  // ---- SSH -> local (called on MINA's threads)
+
+  @Override
+  public void data(byte[] data, int offset, int length) {
+    ByteBuf copy = local.alloc().directBuffer(length).writeBytes(data, offset, length);
+    local.eventLoop().execute(() -> writeLocal(copy));
+  }
+
+  @Override
+  public void eof() {
+    local.eventLoop().execute(() -> {
+      remoteEof = true;
+      if (localWritesInFlight == 0) {
+        shutdownLocalOutput();
       }
-      int n = error == null ? r.getRead() : -1;
-      if (n < 0) {
-        local.eventLoop().execute(this::onRemoteEof);
-        return;
-      }
-      counters.bytesIn.add(n);
-      connBytesIn += n;
-      local.writeAndFlush(Unpooled.wrappedBuffer(inArray, 0, n)).addListener(w -> {
-        if (w.isSuccess()) {
-          readRemote();
-        } else {
-          local.eventLoop().execute(() -> fail("local write failed", w.cause()));
-        }
-      });
     });
   }
 
-  private void onRemoteEof() {
-    remoteEof = true;
+  private void writeLocal(ByteBuf data) {
+    if (closed) {
+      data.release();
+      return;
+    }
+    int n = data.readableBytes();
+    counters.bytesIn.add(n);
+    connBytesIn += n;
+    localWritesInFlight++;
+    local.write(data).addListener(w -> {
+      localWritesInFlight--;
+      if (!w.isSuccess()) {
+        // The client went away (reset, closed): this connection ends, nothing failed.
+        LOG.debug("local write to {} failed: {}", peer, w.cause().toString());
+        local.close();
+        return;
+      }
+      try {
+        ssh.getLocalWindow().release(n);
+      } catch (IOException | RuntimeException e) {
+        fail("SSH window update failed", e);
+        return;
+      }
+      if (remoteEof && localWritesInFlight == 0) {
+        shutdownLocalOutput();
+      }
+    });
+    // One flush for all packets that arrived together: tasks queued behind this one are writes.
+    if (!flushScheduled) {
+      flushScheduled = true;
+      local.eventLoop().execute(() -> {
+        flushScheduled = false;
+        local.flush();
+      });
+    }
+  }
+
+  /** Passes the remote EOF on; Netty's shutdownOutput drops unflushed writes, so only when none. */
+  private void shutdownLocalOutput() {
     if (!closed && local.isActive() && !local.isOutputShutdown()) {
       local.shutdownOutput().addListener(f -> maybeClose());
     } else {
@@ -222,17 +251,17 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** Closes the local side once nothing more can flow: both EOFs, or remote EOF and channel gone. */
+  /**
+   * Closes the local side once nothing more can flow: the remote's data is all written and its
+   * EOF passed on, and either our EOF went out too or the channel is gone.
+   */
   private void maybeClose() {
-    if (closed) {
-      return;
-    }
-    // A closing SSH channel always ends the SSH read with EOF once its buffer is drained, so
-    // remoteEof is the one signal that everything from the remote reached the local socket.
-    if (remoteEof && (localEof || ssh == null || ssh.isClosing())) {
+    if (!closed && remoteEof && localWritesInFlight == 0 && (eofSent || ssh == null || ssh.isClosing())) {
       local.close();
     }
   }
+
+  // ---- endings
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
@@ -248,14 +277,14 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter {
       counters.openConnections.decrementAndGet();
       log.connection("closed", peer, connBytesIn, connBytesOut);
     }
-    if (pendingOut != null) {
-      pendingOut.release();
-      pendingOut = null;
-    }
+    backlog.release();
     closeSsh();
   }
 
   private void fail(String what, Throwable cause) {
+    if (closed) {
+      return; // already ended; later callbacks of the same ending say nothing new
+    }
     counters.connectionsFailed.increment();
     LOG.warn("forward to {}: {}{}", target, what, cause == null ? "" : ": " + cause.getMessage());
     local.close();

@@ -196,6 +196,39 @@ class ForwardingIT {
   }
 
   @Test
+  void serverHangingUpMidStreamEndsOnlyThatConnection() throws Exception {
+    // The server reads a little and closes while the client keeps sending: our data must not
+    // follow the channel's CLOSE (OpenSSH drops the whole session for that).
+    int port = freePort();
+    int other = freePort();
+    testbed.runContainer(List.of("--name", "hangup", "-p", port + ":7000"), "nc", "-ll", "-p", "7000", "-e", "head", "-c", "1000");
+    testbed.runEchoServer("survivor", other);
+    docktunnel.awaitForward("active", port);
+    docktunnel.awaitForward("active", other);
+    int connectedStates = connectedCount();
+    byte[] chunk = random(1 << 20, 11);
+    for (int i = 0; i < 5; i++) {
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        s.setSoTimeout((int) TIMEOUT.toMillis());
+        OutputStream out = s.getOutputStream();
+        for (int sent = 0; sent < 16; sent++) {
+          out.write(chunk);
+        }
+      } catch (IOException expected) {
+        // reset by the hang-up: what a client of such a server sees
+      }
+    }
+    assertEquals("alive", new String(roundTrip(other, "alive".getBytes())));
+    assertEquals(connectedStates, connectedCount(), "the SSH session must not have been lost");
+    assertTrue(docktunnel.sshStates.find(s -> "reconnecting".equals(s.getString("state"))).isEmpty(),
+        docktunnel.sshStates.facts().toString());
+  }
+
+  static int connectedCount() {
+    return (int) docktunnel.sshStates.facts().stream().filter(s -> "connected".equals(s.getString("state"))).count();
+  }
+
+  @Test
   void removingTheContainerClosesTheLocalPort() throws Exception {
     int port = freePort();
     String id = testbed.runHttpd("gone", port);

@@ -24,12 +24,15 @@ public final class RunningDocktunnel implements AutoCloseable {
   public final Docktunnel app;
   public final FactRecorder forwardStatus;
   public final FactRecorder containers;
+  public final FactRecorder sshStates;
 
-  private RunningDocktunnel(Vertx vertx, Docktunnel app, FactRecorder forwardStatus, FactRecorder containers) {
+  private RunningDocktunnel(Vertx vertx, Docktunnel app, FactRecorder forwardStatus, FactRecorder containers,
+      FactRecorder sshStates) {
     this.vertx = vertx;
     this.app = app;
     this.forwardStatus = forwardStatus;
     this.containers = containers;
+    this.sshStates = sshStates;
   }
 
   /** The config {@code docktunnel run} would build for the testbed, plus {@code extra} settings. */
@@ -50,10 +53,11 @@ public final class RunningDocktunnel implements AutoCloseable {
     Vertx vertx = Vertx.vertx();
     FactRecorder forwardStatus = FactRecorder.on(vertx, Addresses.FORWARD_STATUS);
     FactRecorder containers = FactRecorder.on(vertx, Addresses.CONTAINER);
+    FactRecorder sshStates = FactRecorder.on(vertx, Addresses.SSH_STATE);
     try {
       Docktunnel app = Docktunnel.start(vertx, config(testbed, extra)).await(WAIT.toSeconds(), TimeUnit.SECONDS);
       app.ssh().firstConnection().await(WAIT.toSeconds(), TimeUnit.SECONDS);
-      return new RunningDocktunnel(vertx, app, forwardStatus, containers);
+      return new RunningDocktunnel(vertx, app, forwardStatus, containers, sshStates);
     } catch (Exception e) {
       vertx.close();
       throw e;

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.Channel;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
@@ -14,7 +13,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -57,45 +55,18 @@ class ForwardProxyTest {
     return ((InetSocketAddress) listener.localAddress()).getPort();
   }
 
-  /** Sends {@code data}, half-closes, and returns everything read until EOF. */
-  static byte[] roundTrip(int port, byte[] data) throws Exception {
-    try (Socket s = new Socket("127.0.0.1", port)) {
-      CompletableFuture<byte[]> reply = CompletableFuture.supplyAsync(() -> readAll(s), threads);
-      OutputStream out = s.getOutputStream();
-      for (int off = 0; off < data.length; off += 65536) {
-        out.write(data, off, Math.min(65536, data.length - off));
-      }
-      s.shutdownOutput();
-      return reply.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-    }
-  }
 
-  static byte[] readAll(Socket s) {
-    try {
-      return s.getInputStream().readAllBytes();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
-  static byte[] random(int size, long seed) {
-    byte[] data = new byte[size];
-    new Random(seed).nextBytes(data);
-    return data;
-  }
 
-  static byte[] sha256(byte[] data) throws Exception {
-    return MessageDigest.getInstance("SHA-256").digest(data);
-  }
 
   @Test
   void echoes32MiBIntactAndCountsBytes() throws Exception {
     ForwardCounters counters = new ForwardCounters();
     int port = listen(ssh.serve(InProcessSsh::echo), counters);
-    byte[] data = random(32 << 20, 1);
-    byte[] back = roundTrip(port, data);
+    byte[] data = Streams.random(32 << 20, 1);
+    byte[] back = Streams.roundTrip(port, data, TIMEOUT, threads);
     assertEquals(data.length, back.length);
-    assertArrayEquals(sha256(data), sha256(back));
+    assertArrayEquals(Streams.sha256(data), Streams.sha256(back));
     assertEquals(data.length, counters.bytesOut());
     assertEquals(data.length, counters.bytesIn());
     assertEquals(1, counters.connectionsTotal());
@@ -106,10 +77,10 @@ class ForwardProxyTest {
     int port = listen(ssh.serve(InProcessSsh::echo), new ForwardCounters());
     List<CompletableFuture<Boolean>> results = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
-      byte[] data = random(2 << 20, 100 + i);
+      byte[] data = Streams.random(2 << 20, 100 + i);
       results.add(CompletableFuture.supplyAsync(() -> {
         try {
-          return MessageDigest.isEqual(sha256(data), sha256(roundTrip(port, data)));
+          return MessageDigest.isEqual(Streams.sha256(data), Streams.sha256(Streams.roundTrip(port, data, TIMEOUT, threads)));
         } catch (Exception e) {
           throw new IllegalStateException(e);
         }
@@ -131,7 +102,7 @@ class ForwardProxyTest {
         // peer went away
       }
     }), new ForwardCounters());
-    assertEquals("got 5", new String(roundTrip(port, "hello".getBytes())));
+    assertEquals("got 5", new String(Streams.roundTrip(port, "hello".getBytes(), TIMEOUT, threads)));
   }
 
   @Test
@@ -145,7 +116,7 @@ class ForwardProxyTest {
     assertEquals(1, counters.connectionsFailed());
     // The session is unharmed: another forward still works.
     int good = listen(ssh.serve(InProcessSsh::echo), new ForwardCounters());
-    assertEquals("ok", new String(roundTrip(good, "ok".getBytes())));
+    assertEquals("ok", new String(Streams.roundTrip(good, "ok".getBytes(), TIMEOUT, threads)));
     assertTrue(ssh.session.isOpen());
   }
 }

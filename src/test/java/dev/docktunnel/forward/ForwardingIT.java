@@ -26,7 +26,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -83,34 +82,8 @@ class ForwardingIT {
     return response.body();
   }
 
-  static byte[] roundTrip(int port, byte[] data) throws Exception {
-    try (Socket s = new Socket("127.0.0.1", port)) {
-      s.setSoTimeout((int) TIMEOUT.toMillis());
-      CompletableFuture<byte[]> reply = CompletableFuture.supplyAsync(() -> {
-        try {
-          return s.getInputStream().readAllBytes();
-        } catch (IOException e) {
-          throw new IllegalStateException(e);
-        }
-      }, threads);
-      OutputStream out = s.getOutputStream();
-      for (int off = 0; off < data.length; off += 65536) {
-        out.write(data, off, Math.min(65536, data.length - off));
-      }
-      s.shutdownOutput();
-      return reply.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-    }
-  }
 
-  static byte[] sha256(byte[] data) throws Exception {
-    return MessageDigest.getInstance("SHA-256").digest(data);
-  }
 
-  static byte[] random(int size, long seed) {
-    byte[] data = new byte[size];
-    new Random(seed).nextBytes(data);
-    return data;
-  }
 
   @Test
   void publishedPortServesHttpOnLoopback() throws Exception {
@@ -130,15 +103,15 @@ class ForwardingIT {
     int port = freePort();
     testbed.runEchoServer("echo", port);
     docktunnel.awaitForward("active", port);
-    byte[] data = random(32 << 20, 7);
-    assertArrayEquals(sha256(data), sha256(roundTrip(port, data)));
+    byte[] data = Streams.random(32 << 20, 7);
+    assertArrayEquals(Streams.sha256(data), Streams.sha256(Streams.roundTrip(port, data, TIMEOUT, threads)));
 
     List<CompletableFuture<Boolean>> streams = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
-      byte[] chunk = random(1 << 20, 100 + i);
+      byte[] chunk = Streams.random(1 << 20, 100 + i);
       streams.add(CompletableFuture.supplyAsync(() -> {
         try {
-          return MessageDigest.isEqual(sha256(chunk), sha256(roundTrip(port, chunk)));
+          return MessageDigest.isEqual(Streams.sha256(chunk), Streams.sha256(Streams.roundTrip(port, chunk, TIMEOUT, threads)));
         } catch (Exception e) {
           throw new IllegalStateException(e);
         }
@@ -155,8 +128,8 @@ class ForwardingIT {
     int port = freePort();
     testbed.runContainer(List.of("--name", "counter", "-p", port + ":7000"), "nc", "-ll", "-p", "7000", "-e", "wc", "-c");
     docktunnel.awaitForward("active", port);
-    byte[] request = random(1 << 20, 3);
-    assertEquals(String.valueOf(request.length), new String(roundTrip(port, request)).trim());
+    byte[] request = Streams.random(1 << 20, 3);
+    assertEquals(String.valueOf(request.length), new String(Streams.roundTrip(port, request, TIMEOUT, threads)).trim());
   }
 
   @Test
@@ -206,7 +179,7 @@ class ForwardingIT {
     docktunnel.awaitForward("active", port);
     docktunnel.awaitForward("active", other);
     int connectedStates = connectedCount();
-    byte[] chunk = random(1 << 20, 11);
+    byte[] chunk = Streams.random(1 << 20, 11);
     for (int i = 0; i < 5; i++) {
       try (Socket s = new Socket("127.0.0.1", port)) {
         s.setSoTimeout((int) TIMEOUT.toMillis());
@@ -218,7 +191,7 @@ class ForwardingIT {
         // reset by the hang-up: what a client of such a server sees
       }
     }
-    assertEquals("alive", new String(roundTrip(other, "alive".getBytes())));
+    assertEquals("alive", new String(Streams.roundTrip(other, "alive".getBytes(), TIMEOUT, threads)));
     assertEquals(connectedStates, connectedCount(), "the SSH session must not have been lost");
     assertTrue(docktunnel.sshStates.find(s -> "reconnecting".equals(s.getString("state"))).isEmpty(),
         docktunnel.sshStates.facts().toString());
@@ -247,7 +220,7 @@ class ForwardingIT {
     docktunnel.awaitForward("active", one);
     docktunnel.awaitForward("active", two);
     assertEquals(Testbed.HTTPD_INDEX_BODY, get("127.0.0.1", one));
-    assertEquals("both", new String(roundTrip(two, "both".getBytes())));
+    assertEquals("both", new String(Streams.roundTrip(two, "both".getBytes(), TIMEOUT, threads)));
   }
 
   @Test

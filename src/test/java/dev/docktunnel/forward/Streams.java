@@ -1,0 +1,52 @@
+package dev.docktunnel.forward;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/** Client-side checks shared by the proxy tests: send, half-close, read to EOF, compare. */
+final class Streams {
+  private Streams() {
+  }
+
+  /** Sends {@code data}, half-closes, and returns everything read until EOF. */
+  static byte[] roundTrip(int port, byte[] data, Duration timeout, Executor reader) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout((int) timeout.toMillis());
+      CompletableFuture<byte[]> reply = CompletableFuture.supplyAsync(() -> {
+        try {
+          return s.getInputStream().readAllBytes();
+        } catch (IOException e) {
+          throw new IllegalStateException(e);
+        }
+      }, reader);
+      OutputStream out = s.getOutputStream();
+      for (int off = 0; off < data.length; off += 65536) {
+        out.write(data, off, Math.min(65536, data.length - off));
+      }
+      s.shutdownOutput();
+      return reply.get(timeout.toSeconds(), TimeUnit.SECONDS);
+    }
+  }
+
+  static byte[] random(int size, long seed) {
+    byte[] data = new byte[size];
+    new Random(seed).nextBytes(data);
+    return data;
+  }
+
+  static byte[] sha256(byte[] data) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(data);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

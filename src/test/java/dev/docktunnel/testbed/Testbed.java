@@ -244,18 +244,68 @@ public final class Testbed implements AutoCloseable {
      * accepts connections. The caller may destroy the process; {@link #close()} kills it anyway.
      */
     public Process startSshLocalForward(int localPort, String remoteHost, int remotePort) {
+        return startSshLocalForwards(List.of(new LocalForward(localPort, remoteHost, remotePort)), List.of(),
+                List.of());
+    }
+
+    /** One {@code -L 127.0.0.1:localPort:remoteHost:remotePort} of {@link #startSshLocalForwards}. */
+    public record LocalForward(int localPort, String remoteHost, int remotePort) {
+        String spec() {
+            return "127.0.0.1:" + localPort + ":" + remoteHost + ":" + remotePort;
+        }
+    }
+
+    /**
+     * Like {@link #startSshLocalForward(int, String, int)} with several forwards in one SSH
+     * session, {@code extraOptions} placed before the destination (e.g. {@code -c
+     * aes128-gcm@openssh.com}, {@code -tt}), and an optional remote command. Without a command
+     * it is {@code ssh -N} with stdin from /dev/null; with one (e.g. {@code sleep 1000000} for a
+     * PTY session under {@code -tt}) there is no {@code -N} and stdin is a pipe that stays open
+     * while the returned {@link Process} is referenced, so the session does not see EOF. Waits
+     * until every local port listens. The caller may destroy the process; {@link #close()} kills
+     * it anyway.
+     */
+    public Process startSshLocalForwards(List<LocalForward> forwards, List<String> extraOptions,
+                                         List<String> remoteCommand) {
+        if (forwards.isEmpty()) {
+            throw new IllegalArgumentException("no forwards given");
+        }
         List<String> command = new ArrayList<>();
         command.add(tools.ssh().toString());
         command.addAll(sshClientOptions());
-        command.addAll(List.of("-N", "-o", "ExitOnForwardFailure=yes", "-o", "ServerAliveInterval=10",
-                "-L", "127.0.0.1:" + localPort + ":" + remoteHost + ":" + remotePort, sshDestination()));
-        Path log = workDir.resolve("ssh-forward-" + localPort + ".log");
-        Process process = Processes.startDaemon(command, log);
+        if (remoteCommand.isEmpty()) {
+            command.add("-N");
+        }
+        command.addAll(List.of("-o", "ExitOnForwardFailure=yes", "-o", "ServerAliveInterval=10"));
+        for (LocalForward forward : forwards) {
+            command.addAll(List.of("-L", forward.spec()));
+        }
+        command.addAll(extraOptions);
+        command.add(sshDestination());
+        command.addAll(remoteCommand);
+        Path log = workDir.resolve("ssh-forward-" + forwards.get(0).localPort() + ".log");
+        Process process;
+        if (remoteCommand.isEmpty()) {
+            process = Processes.startDaemon(command, log);
+        } else {
+            ProcessBuilder builder = new ProcessBuilder(command)
+                    .redirectInput(ProcessBuilder.Redirect.PIPE)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            builder.environment().put("PATH", Processes.SYSTEM_PATH);
+            try {
+                process = builder.start();
+            } catch (IOException e) {
+                throw new TestbedException("cannot start " + String.join(" ", command) + ": " + e.getMessage(), e);
+            }
+        }
         clientProcesses.add(process);
-        // Watch for the listener rather than connecting: a probe connection would open a stray
+        // Watch for the listeners rather than connecting: a probe connection would open a stray
         // forwarded connection to the target (and count in any benchmark).
-        awaitCondition("ssh -L on 127.0.0.1:" + localPort, Duration.ofSeconds(15),
-                () -> listeningOnHostLoopback(localPort), process, log);
+        for (LocalForward forward : forwards) {
+            awaitCondition("ssh -L on 127.0.0.1:" + forward.localPort(), Duration.ofSeconds(15),
+                    () -> listeningOnHostLoopback(forward.localPort()), process, log);
+        }
         return process;
     }
 

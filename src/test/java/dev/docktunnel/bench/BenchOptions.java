@@ -1,0 +1,105 @@
+package dev.docktunnel.bench;
+
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+
+/**
+ * How much to measure: the two modes and their sizes, where the JSON goes, which jar runs.
+ *
+ * @param mode               quick (one short repetition, CI) or full (for people)
+ * @param out                the JSON result file
+ * @param jar                the shipped fat jar, run as users run it
+ * @param repetitions        interleaved repetitions of every per-path measure
+ * @param iperfSeconds       {@code iperf3 -t} of each measured run
+ * @param warmupIperfSeconds one discarded iperf3 run per path before the first repetition (JIT, windows)
+ * @param pingPongRoundTrips measured 64-byte round trips per path and repetition
+ * @param pingPongWarmup     discarded round trips before them, on the same connection
+ * @param httpRequests       measured connect + GET + EOF cycles per path and repetition
+ * @param httpWarmup         discarded cycles before them
+ * @param startContainers    containers started one by one for start → accepting latency
+ */
+record BenchOptions(Mode mode, Path out, Path jar, int repetitions, int iperfSeconds, int warmupIperfSeconds,
+                    int pingPongRoundTrips, int pingPongWarmup, int httpRequests, int httpWarmup,
+                    int startContainers) {
+
+    enum Mode { QUICK, FULL }
+
+    static final Path DEFAULT_JAR = Path.of("target", "docktunnel.jar");
+
+    static final String USAGE = String.join("\n",
+            "usage: Benchmark [--quick | --full] [--out FILE] [--jar FILE] [--repetitions N] [--seconds N]",
+            "  --full      5 interleaved repetitions, 10 s iperf3 runs, 100 containers (default; ~20 min)",
+            "  --quick     one short repetition, 10 containers (~1.5 min; what CI runs)",
+            "  --out FILE  JSON results (default: bench/results/<UTC date-time>.json in full mode,",
+            "              target/bench/quick-<UTC date-time>.json in quick mode)",
+            "  --jar FILE  the docktunnel fat jar (default target/docktunnel.jar)",
+            "  --repetitions N, --seconds N",
+            "              override the mode's repetitions and iperf3 -t (e.g. to try one lever quickly)",
+            "Runs as root: it builds a network namespace with sshd and dockerd (the testbed).");
+
+    static BenchOptions quick(Path out, Path jar) {
+        return new BenchOptions(Mode.QUICK, out, jar, 1, 1, 3, 1_000, 200, 20, 3, 10);
+    }
+
+    static BenchOptions full(Path out, Path jar) {
+        return new BenchOptions(Mode.FULL, out, jar, 5, 10, 10, 10_000, 1_000, 200, 20, 100);
+    }
+
+    /** Parses the command line; throws {@link IllegalArgumentException} with the usage for a bad one. */
+    static BenchOptions parse(List<String> args) {
+        Mode mode = Mode.FULL;
+        Path out = null;
+        Path jar = DEFAULT_JAR;
+        Integer repetitions = null;
+        Integer seconds = null;
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            switch (arg) {
+                case "--quick" -> mode = Mode.QUICK;
+                case "--full" -> mode = Mode.FULL;
+                case "--out" -> out = Path.of(valueOf(args, ++i, arg));
+                case "--jar" -> jar = Path.of(valueOf(args, ++i, arg));
+                case "--repetitions" -> repetitions = positive(valueOf(args, ++i, arg), arg);
+                case "--seconds" -> seconds = positive(valueOf(args, ++i, arg), arg);
+                default -> throw new IllegalArgumentException("unknown argument: " + arg + "\n" + USAGE);
+            }
+        }
+        if (out == null) {
+            out = defaultOut(mode);
+        }
+        BenchOptions o = mode == Mode.QUICK ? quick(out, jar) : full(out, jar);
+        return new BenchOptions(o.mode, o.out, o.jar, repetitions == null ? o.repetitions : repetitions,
+                seconds == null ? o.iperfSeconds : seconds, o.warmupIperfSeconds, o.pingPongRoundTrips,
+                o.pingPongWarmup, o.httpRequests, o.httpWarmup, o.startContainers);
+    }
+
+    private static int positive(String value, String option) {
+        try {
+            int n = Integer.parseInt(value);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(option + " needs a positive whole number, not " + value + "\n" + USAGE);
+    }
+
+    /** Full runs are kept in the repo's bench/results; quick runs stay in target/ and never litter it. */
+    static Path defaultOut(Mode mode) {
+        String stamp = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH-mm-ss'Z'"));
+        return mode == Mode.FULL
+                ? Path.of("bench", "results", stamp + ".json")
+                : Path.of("target", "bench", "quick-" + stamp + ".json");
+    }
+
+    private static String valueOf(List<String> args, int index, String option) {
+        if (index >= args.size()) {
+            throw new IllegalArgumentException(option + " needs a value\n" + USAGE);
+        }
+        return args.get(index);
+    }
+}

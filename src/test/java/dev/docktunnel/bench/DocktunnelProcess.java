@@ -1,0 +1,133 @@
+package dev.docktunnel.bench;
+
+import dev.docktunnel.testbed.Testbed;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The shipped fat jar as users run it ({@code java -Xmx64m -XX:+UseSerialGC -jar docktunnel.jar
+ * run ...}, the JVM options README documents) against the testbed, in its own process.
+ */
+final class DocktunnelProcess implements AutoCloseable {
+
+    /** The JVM options README documents; the RSS targets are judged with them. */
+    static final List<String> JVM_OPTIONS = List.of("-Xmx64m", "-XX:+UseSerialGC");
+
+    private final Process process;
+    private final Path log;
+    private final Thread killOnExit;
+
+    private DocktunnelProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+        // Ctrl-C on the benchmark must not leave a docktunnel behind: kill this child, by handle.
+        this.killOnExit = new Thread(process::destroyForcibly, "bench-docktunnel-kill");
+        Runtime.getRuntime().addShutdownHook(killOnExit);
+    }
+
+    /** Starts {@code docktunnel run} against the testbed, with its state and log under {@code dir}. */
+    static DocktunnelProcess start(Testbed testbed, Path jar, Path dir) {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("no fat jar at " + jar.toAbsolutePath()
+                    + ": build it first with ./mvnw -B -q package -DskipTests (bench/run does)");
+        }
+        try {
+            Files.createDirectories(dir);
+            Path log = dir.resolve("docktunnel.log");
+            List<String> command = new java.util.ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(JVM_OPTIONS);
+            command.addAll(List.of("-jar", jar.toAbsolutePath().toString(), "run",
+                    "--host", testbed.sshUri(),
+                    "--identity", testbed.clientPrivateKey().toString(),
+                    "--known-hosts", testbed.knownHostsFile().toString(),
+                    "--ssh-config", dir.resolve("no-ssh-config").toString(), // absent: no user config leaks in
+                    "--remote-docker-socket", testbed.dockerSocket().toString(),
+                    "--state-dir", dir.resolve("state").toString()));
+            Process process = new ProcessBuilder(command)
+                    .directory(dir.toFile()) // no conf/docktunnel.json here
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .start();
+            return new DocktunnelProcess(process, log);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start docktunnel: " + e.getMessage(), e);
+        }
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    ProcessHandle handle() {
+        return process.toHandle();
+    }
+
+    /** Waits for "ready" in its output; fails at once when it exits, or at the deadline. */
+    void awaitReady(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!output().contains("ready")) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("docktunnel exited with " + process.exitValue() + ":\n" + tail());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("docktunnel not ready after " + timeout.toSeconds() + " s:\n" + tail());
+            }
+            Poll.pause();
+        }
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    String output() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** The last lines of its output, for error messages. */
+    String tail() {
+        List<String> lines = output().lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    }
+
+    /** Copies its output to {@code target} (best effort: the run's results matter more). */
+    void keepLog(Path target) {
+        try {
+            Files.createDirectories(target.toAbsolutePath().getParent());
+            Files.copy(log, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            Benchmark.log("could not keep docktunnel's log at %s: %s", target, e.getMessage());
+        }
+    }
+
+    /** SIGTERM (docktunnel stops cleanly), then SIGKILL after 20 s. */
+    @Override
+    public void close() {
+        try {
+            process.destroy();
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(killOnExit);
+            } catch (IllegalStateException ignored) {
+                // the JVM is shutting down: the hook runs anyway
+            }
+        }
+    }
+}

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.ssh.SessionProvider;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.junit5.VertxExtension;
@@ -25,9 +24,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.channel.ChannelFactory;
@@ -49,6 +46,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(VertxExtension.class)
 class DirectStreamLocalChannelTest {
+  OnContext calls() {
+    return new OnContext(context, TIMEOUT);
+  }
+
   static final Duration TIMEOUT = Duration.ofSeconds(10);
   static final String ID = "4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c";
 
@@ -137,46 +138,20 @@ class DirectStreamLocalChannelTest {
     return engine.path.toString();
   }
 
-  /** Runs the call on {@link #context} and waits for its result. */
-  <T> T await(Supplier<Future<T>> call) throws Exception {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    context.runOnContext(v -> call.get().onComplete(ar -> {
-      if (Vertx.currentContext() != context) {
-        result.completeExceptionally(new AssertionError("completed off the caller's context"));
-      } else if (ar.succeeded()) {
-        result.complete(ar.result());
-      } else {
-        result.completeExceptionally(ar.cause());
-      }
-    }));
-    try {
-      return result.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      throw e.getCause() instanceof Exception cause ? cause : e;
-    }
-  }
 
-  Throwable failure(Supplier<Future<?>> call) throws Exception {
-    try {
-      await(call::get);
-    } catch (Exception e) {
-      return e;
-    }
-    throw new AssertionError("expected a failure");
-  }
 
   @Test
   void theEngineApiWorksOverARealSshSession() throws Exception {
     DockerEngineClient docker = new DockerEngineClient(vertx, sessions(), socket());
 
-    await(docker::ping);
-    EngineVersion version = await(docker::version);
+    calls().await(docker::ping);
+    EngineVersion version = calls().await(docker::version);
     assertEquals(new ApiVersion(1, 41), version.negotiated());
-    List<ContainerInfo> list = await(docker::listContainers);
+    List<ContainerInfo> list = calls().await(docker::listContainers);
     assertEquals(List.of("web", "db", "echo"), list.stream().map(ContainerInfo::name).toList());
-    ContainerInfo web = await(() -> docker.inspect(ID));
+    ContainerInfo web = calls().await(() -> docker.inspect(ID));
     assertEquals(list.get(0), web);
-    assertInstanceOf(NoSuchContainerException.class, failure(() -> docker.inspect("gone")));
+    assertInstanceOf(NoSuchContainerException.class, calls().failure(() -> docker.inspect("gone")));
 
     assertEquals(5, streamLocal.requestedPaths.size(), "one channel per request");
     assertTrue(streamLocal.requestedPaths.stream().allMatch(socket()::equals));
@@ -193,7 +168,7 @@ class DirectStreamLocalChannelTest {
     DockerEngineClient docker = new DockerEngineClient(vertx, sessions(), socket());
     List<DockerEvent> events = new CopyOnWriteArrayList<>();
     CompletableFuture<Throwable> ended = new CompletableFuture<>();
-    EventStream stream = await(() -> docker.events(Set.of("container"), events::add,
+    EventStream stream = calls().await(() -> docker.events(Set.of("container"), events::add,
         ended::complete));
     UnixSocketEngine.Conn conn = engine.last();
 
@@ -213,7 +188,7 @@ class DirectStreamLocalChannelTest {
   void theEnginesEndOfStreamReachesTheEndHandler() throws Exception {
     DockerEngineClient docker = new DockerEngineClient(vertx, sessions(), socket());
     CompletableFuture<Throwable> ended = new CompletableFuture<>();
-    await(() -> docker.events(Set.of("container"), e -> { }, ended::complete));
+    calls().await(() -> docker.events(Set.of("container"), e -> { }, ended::complete));
     UnixSocketEngine.Conn conn = engine.last();
 
     conn.write(chunk(EventStreamParserTest.START + "\n"));
@@ -292,18 +267,18 @@ class DirectStreamLocalChannelTest {
   @Test
   void aMissingSocketIsAClearErrorAndTheSessionSurvives() throws Exception {
     DockerEngineClient docker = new DockerEngineClient(vertx, sessions(), "/nonexistent/docker.sock");
-    Throwable error = failure(docker::ping);
+    Throwable error = calls().failure(docker::ping);
     assertInstanceOf(DockerEngineException.class, error);
     assertTrue(error.getMessage().contains("refused a channel to unix:/nonexistent/docker.sock")
         && error.getMessage().contains("AllowStreamLocalForwarding"), error.getMessage());
     assertTrue(session.isOpen());
-    await(new DockerEngineClient(vertx, sessions(), socket())::ping);
+    calls().await(new DockerEngineClient(vertx, sessions(), socket())::ping);
   }
 
   @Test
   void noSessionIsAClearError() throws Exception {
     DockerEngineClient docker = new DockerEngineClient(vertx, Optional::empty, socket());
-    Throwable error = failure(docker::ping);
+    Throwable error = calls().failure(docker::ping);
     assertTrue(error.getMessage().contains("SSH session is not connected"), error.getMessage());
     assertTrue(engine.connections.isEmpty(), "nothing was opened");
   }

@@ -12,7 +12,6 @@ import dev.docktunnel.ssh.SessionProvider;
 import dev.docktunnel.testbed.Testbed;
 import dev.docktunnel.testbed.TestbedExtension;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -22,11 +21,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.keyverifier.KnownHostsServerKeyVerifier;
@@ -45,6 +42,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith({VertxExtension.class, TestbedExtension.class})
 class DockerEngineClientIT {
+  OnContext calls() {
+    return new OnContext(context, TIMEOUT);
+  }
+
   static final Duration TIMEOUT = Duration.ofSeconds(30);
 
   Vertx vertx;
@@ -87,21 +88,6 @@ class DockerEngineClientIT {
     return () -> Optional.of(session);
   }
 
-  <T> T await(Supplier<Future<T>> call) throws Exception {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    context.runOnContext(v -> call.get().onComplete(ar -> {
-      if (ar.succeeded()) {
-        result.complete(ar.result());
-      } else {
-        result.completeExceptionally(ar.cause());
-      }
-    }));
-    try {
-      return result.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      throw e.getCause() instanceof Exception cause ? cause : e;
-    }
-  }
 
   static DockerEvent awaitEvent(BlockingQueue<DockerEvent> events, Predicate<DockerEvent> wanted)
       throws InterruptedException {
@@ -120,14 +106,14 @@ class DockerEngineClientIT {
     DockerEngineClient docker = new DockerEngineClient(vertx, sessions(),
         testbed.dockerSocket().toString());
 
-    await(docker::ping);
-    EngineVersion version = await(docker::version);
+    calls().await(docker::ping);
+    EngineVersion version = calls().await(docker::version);
     assertTrue(version.negotiated().compareTo(DockerEngineClient.MIN_API) >= 0, version.toString());
     assertNotNull(version.serverTime(), "dockerd sends a Date header");
 
     BlockingQueue<DockerEvent> events = new LinkedBlockingQueue<>();
     CompletableFuture<Throwable> ended = new CompletableFuture<>();
-    EventStream stream = await(() -> docker.events(Set.of("container"), events::add,
+    EventStream stream = calls().await(() -> docker.events(Set.of("container"), events::add,
         ended::complete));
 
     String id = testbed.runContainer(List.of("--name", "dt-engine-it", "-p",
@@ -135,7 +121,7 @@ class DockerEngineClientIT {
     DockerEvent start = awaitEvent(events, e -> e.id().equals(id) && e.action().equals("start"));
     assertEquals("dt-engine-it", start.name());
 
-    ContainerInfo listed = await(docker::listContainers).stream()
+    ContainerInfo listed = calls().await(docker::listContainers).stream()
         .filter(c -> c.id().equals(id)).findFirst().orElseThrow();
     assertEquals("dt-engine-it", listed.name());
     assertEquals(Testbed.IMAGE, listed.image());
@@ -143,15 +129,15 @@ class DockerEngineClientIT {
     assertTrue(listed.ports().stream().anyMatch(p -> p.hostPort() == 18431
         && p.containerPort() == Testbed.HTTPD_CONTAINER_PORT && p.protocol().equals("tcp")),
         listed.ports().toString());
-    ContainerInfo inspected = await(() -> docker.inspect(id));
+    ContainerInfo inspected = calls().await(() -> docker.inspect(id));
     assertEquals(listed, inspected, "list and inspect agree on a real container");
 
     testbed.docker("stop", "-t", "1", id);
     awaitEvent(events, e -> e.id().equals(id) && e.action().equals("die"));
-    assertEquals(ContainerInfo.EXITED, await(() -> docker.inspect(id)).state());
+    assertEquals(ContainerInfo.EXITED, calls().await(() -> docker.inspect(id)).state());
     testbed.docker("rm", id);
     awaitEvent(events, e -> e.id().equals(id) && e.action().equals("destroy"));
-    assertInstanceOf(NoSuchContainerException.class, failure(() -> docker.inspect(id)));
+    assertInstanceOf(NoSuchContainerException.class, calls().failure(() -> docker.inspect(id)));
     assertEquals(0, stream.malformedLines() + stream.oversizedLines());
 
     context.runOnContext(v -> stream.cancel());
@@ -159,14 +145,6 @@ class DockerEngineClientIT {
     assertFalse(ended.isDone(), "cancel ends the stream without an end callback");
   }
 
-  Throwable failure(Supplier<Future<?>> call) throws Exception {
-    try {
-      await(call::get);
-    } catch (Exception e) {
-      return e;
-    }
-    throw new AssertionError("expected a failure");
-  }
 
   @Test
   void theWatcherPublishesStartedAndExitedContainers() throws Exception {
@@ -180,7 +158,7 @@ class DockerEngineClientIT {
     vertx.eventBus().<JsonObject>consumer(Addresses.CONTAINERS_SYNCED, m -> synced.add(m.body()))
         .completion().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     // A second stream sees the engine's own events, so each start can be matched to its fact.
-    EventStream probe = await(() -> docker.events(Set.of("container"), events::add, e -> { }));
+    EventStream probe = calls().await(() -> docker.events(Set.of("container"), events::add, e -> { }));
     vertx.deployVerticle(new ContainerWatcherVerticle(docker))
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     vertx.eventBus().publish(Addresses.SSH_STATE, new JsonObject().put("state", "connected"));

@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -30,6 +29,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(VertxExtension.class)
 class DockerEngineClientTest {
+  OnContext calls() {
+    return new OnContext(context, Duration.ofSeconds(10));
+  }
+
   static final String VERSION_141 = "{\"Platform\":{\"Name\":\"Docker Engine - Community\"},"
       + "\"Components\":[{\"Name\":\"Engine\",\"Version\":\"20.10.24+dfsg1\"}],"
       + "\"Version\":\"20.10.24+dfsg1\",\"ApiVersion\":\"1.41\",\"MinAPIVersion\":\"1.12\","
@@ -48,36 +51,7 @@ class DockerEngineClientTest {
     this.context = vertx.getOrCreateContext();
   }
 
-  /** Runs the call on {@link #context}, checks it completes there, and waits for it. */
-  <T> T await(Supplier<Future<T>> call) throws Exception {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    context.runOnContext(v -> call.get().onComplete(ar -> {
-      if (Vertx.currentContext() != context) {
-        result.completeExceptionally(new AssertionError("completed off the caller's context"));
-      } else if (ar.succeeded()) {
-        result.complete(ar.result());
-      } else {
-        result.completeExceptionally(ar.cause());
-      }
-    }));
-    try {
-      return result.get(10, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof Exception cause) {
-        throw cause;
-      }
-      throw e;
-    }
-  }
 
-  Throwable failure(Supplier<Future<?>> call) throws Exception {
-    try {
-      await(call::get);
-    } catch (Exception e) {
-      return e;
-    }
-    throw new AssertionError("expected a failure");
-  }
 
   ScriptedConnector engine(Function<String, Reply> script) {
     return new ScriptedConnector(vertx, script);
@@ -97,14 +71,14 @@ class DockerEngineClientTest {
         ? version(VERSION_141) : Reply.of(response(200, "[]")));
     DockerEngineClient client = client(engine);
 
-    EngineVersion v = await(client::version);
+    EngineVersion v = calls().await(client::version);
     assertEquals("20.10.24+dfsg1", v.version());
     assertEquals(new ApiVersion(1, 41), v.apiVersion());
     assertEquals(new ApiVersion(1, 12), v.minApiVersion());
     assertEquals(new ApiVersion(1, 41), v.negotiated());
     assertEquals("linux", v.os());
     assertEquals(Instant.parse("2024-05-02T10:15:31Z"), v.serverTime());
-    assertEquals(List.of(), await(client::listContainers));
+    assertEquals(List.of(), calls().await(client::listContainers));
     assertEquals(List.of("GET /version HTTP/1.1", "GET /v1.41/containers/json HTTP/1.1"),
         engine.requestLines());
     assertTrue(engine.connections.stream().allMatch(c -> c.closed), "one channel per request");
@@ -114,23 +88,23 @@ class DockerEngineClientTest {
   void aNewerEngineIsAddressedWithOurNewestVersion() throws Exception {
     DockerEngineClient client = client(engine(line -> version(
         "{\"Version\":\"28.2.2\",\"ApiVersion\":\"1.50\",\"MinAPIVersion\":\"1.24\"}")));
-    assertEquals(DockerEngineClient.MAX_API, await(client::version).negotiated());
+    assertEquals(DockerEngineClient.MAX_API, calls().await(client::version).negotiated());
     assertEquals(DockerEngineClient.MAX_API, client.negotiatedApiVersion().orElseThrow());
   }
 
   @Test
   void incompatibleEnginesFailClearly() throws Exception {
-    Throwable tooNew = failure(client(engine(line -> version(
+    Throwable tooNew = calls().failure(client(engine(line -> version(
         "{\"Version\":\"99.0\",\"ApiVersion\":\"1.70\",\"MinAPIVersion\":\"1.60\"}")))::version);
     assertInstanceOf(DockerEngineException.class, tooNew);
     assertTrue(tooNew.getMessage().contains("1.60 to 1.70") && tooNew.getMessage()
         .contains("upgrade docktunnel"), tooNew.getMessage());
 
-    Throwable tooOld = failure(client(engine(line -> version(
+    Throwable tooOld = calls().failure(client(engine(line -> version(
         "{\"Version\":\"1.9.1\",\"ApiVersion\":\"1.21\",\"MinAPIVersion\":\"1.12\"}")))::version);
     assertTrue(tooOld.getMessage().contains("upgrade Docker"), tooOld.getMessage());
 
-    Throwable garbled = failure(client(engine(line -> version("{\"ApiVersion\":\"one\"}")))::version);
+    Throwable garbled = calls().failure(client(engine(line -> version("{\"ApiVersion\":\"one\"}")))::version);
     assertTrue(garbled.getMessage().contains("unreadable API version"), garbled.getMessage());
   }
 
@@ -144,7 +118,7 @@ class DockerEngineClientTest {
     ScriptedConnector engine = engine(line -> line.startsWith("GET /version ")
         ? version(VERSION_141) : Reply.split(chunked, 1, 2, 3, 7, 64, 500));
 
-    List<ContainerInfo> list = await(client(engine)::listContainers);
+    List<ContainerInfo> list = calls().await(client(engine)::listContainers);
     assertEquals(List.of("web", "db", "echo"), list.stream().map(ContainerInfo::name).toList());
     assertEquals(List.of("GET /version HTTP/1.1", "GET /v1.41/containers/json HTTP/1.1"),
         engine.requestLines());
@@ -167,16 +141,16 @@ class DockerEngineClientTest {
     });
     DockerEngineClient client = client(engine);
 
-    ContainerInfo web = await(() -> client.inspect("web"));
+    ContainerInfo web = calls().await(() -> client.inspect("web"));
     assertEquals("web", web.name());
     assertEquals(3, web.ports().size());
 
-    Throwable gone = failure(() -> client.inspect("gone"));
+    Throwable gone = calls().failure(() -> client.inspect("gone"));
     NoSuchContainerException noSuch = assertInstanceOf(NoSuchContainerException.class, gone);
     assertEquals("gone", noSuch.containerId());
     assertEquals("No such container: gone", noSuch.engineMessage());
 
-    Throwable broken = failure(() -> client.inspect("broken"));
+    Throwable broken = calls().failure(() -> client.inspect("broken"));
     DockerApiException api = assertInstanceOf(DockerApiException.class, broken);
     assertFalse(api instanceof NoSuchContainerException);
     assertEquals(500, api.status());
@@ -184,7 +158,7 @@ class DockerEngineClientTest {
     assertTrue(api.getMessage().contains("HTTP 500"), api.getMessage());
 
     int before = engine.connections.size();
-    assertInstanceOf(IllegalArgumentException.class, failure(() -> client.inspect("../../images")));
+    assertInstanceOf(IllegalArgumentException.class, calls().failure(() -> client.inspect("../../images")));
     assertEquals(before, engine.connections.size(), "no request for a bad id");
   }
 
@@ -192,10 +166,10 @@ class DockerEngineClientTest {
   void pingReadsOkEvenByteByByte() throws Exception {
     ScriptedConnector engine = engine(line -> Reply.split(response(200, "OK",
         "Api-Version: 1.41", "Cache-Control: no-cache, no-store, must-revalidate"), 1));
-    await(client(engine)::ping);
+    calls().await(client(engine)::ping);
     assertEquals(List.of("GET /_ping HTTP/1.1"), engine.requestLines());
 
-    Throwable notOk = failure(client(engine(line -> Reply.of(response(200, "nope"))))::ping);
+    Throwable notOk = calls().failure(client(engine(line -> Reply.of(response(200, "nope"))))::ping);
     assertTrue(notOk.getMessage().contains("instead of OK"), notOk.getMessage());
   }
 
@@ -218,7 +192,7 @@ class DockerEngineClientTest {
     });
     DockerEngineClient client = client(engine);
 
-    Throwable tooBig = failure(client::ping);
+    Throwable tooBig = calls().failure(client::ping);
     assertTrue(tooBig.getMessage().contains("exceeds 16 MiB"), tooBig.getMessage());
     assertTrue(engine.last().closed);
   }
@@ -227,7 +201,7 @@ class DockerEngineClientTest {
   void noAnswerTimesOutAndClosesTheChannel() throws Exception {
     ScriptedConnector engine = engine(line -> new Reply().keepOpen());
     DockerEngineClient client = new DockerEngineClient(vertx, engine, Duration.ofMillis(200));
-    Throwable slow = failure(client::ping);
+    Throwable slow = calls().failure(client::ping);
     assertTrue(slow.getMessage().contains("no answer from the Docker engine to GET /_ping within"),
         slow.getMessage());
     assertTrue(engine.last().closed);
@@ -235,12 +209,12 @@ class DockerEngineClientTest {
 
   @Test
   void garbageFromTheSocketIsAProtocolError() throws Exception {
-    Throwable garbage = failure(client(engine(line ->
+    Throwable garbage = calls().failure(client(engine(line ->
         Reply.of("SSH-2.0-OpenSSH_9.2\r\n\r\n")))::ping);
     assertInstanceOf(DockerEngineException.class, garbage);
     assertTrue(garbage.getMessage().contains("malformed HTTP response"), garbage.getMessage());
 
-    Throwable cut = failure(client(engine(line -> Reply.of("HTTP/1.1 200 OK\r\nContent-Len")))::ping);
+    Throwable cut = calls().failure(client(engine(line -> Reply.of("HTTP/1.1 200 OK\r\nContent-Len")))::ping);
     assertTrue(cut.getMessage().contains("before the response was complete"), cut.getMessage());
   }
 
@@ -283,7 +257,7 @@ class DockerEngineClientTest {
     DockerEngineClient client = client(engine);
     Collected got = new Collected();
 
-    EventStream stream = await(() -> client.events(Set.of("container"),
+    EventStream stream = calls().await(() -> client.events(Set.of("container"),
         Instant.ofEpochSecond(1714644931), got.events::add, got::end));
     String requestLine = engine.last().requestLine();
     assertEquals("GET /v1.41/events?filters=%7B%22type%22%3A%5B%22container%22%5D%7D"
@@ -317,7 +291,7 @@ class DockerEngineClientTest {
     ScriptedConnector engine = eventsEngine();
     DockerEngineClient client = client(engine);
     Collected got = new Collected();
-    EventStream stream = await(() -> client.events(Set.of("container"), got.events::add, got::end));
+    EventStream stream = calls().await(() -> client.events(Set.of("container"), got.events::add, got::end));
     ScriptedConnector.Conn conn = engine.last();
     assertFalse(conn.requestLine().contains("since="));
 
@@ -328,8 +302,8 @@ class DockerEngineClientTest {
     conn.push(chunk(EventStreamParserTest.DIE + "\n"));
     conn.end();
     // Give a late event every chance to (wrongly) arrive: a round trip through the context.
-    await(() -> Future.succeededFuture(null));
-    await(() -> Future.succeededFuture(null));
+    calls().await(() -> Future.succeededFuture(null));
+    calls().await(() -> Future.succeededFuture(null));
     assertEquals(1, got.events.size());
     assertFalse(got.end.isDone(), "no end callback after cancel");
   }
@@ -338,7 +312,7 @@ class DockerEngineClientTest {
   void aBrokenStreamEndsWithTheError() throws Exception {
     ScriptedConnector engine = eventsEngine();
     Collected got = new Collected();
-    await(() -> client(engine).events(Set.of("container"), got.events::add, got::end));
+    calls().await(() -> client(engine).events(Set.of("container"), got.events::add, got::end));
     ScriptedConnector.Conn conn = engine.last();
     conn.push(chunk(EventStreamParserTest.START + "\n") + "40\r\n{\"Type\":");
     conn.end(); // SSH channel closed mid-chunk
@@ -354,7 +328,7 @@ class DockerEngineClientTest {
     ScriptedConnector engine = engine(line -> line.startsWith("GET /version ") ? version(VERSION_141)
         : Reply.of(response(400, "{\"message\":\"invalid filter 'tpye'\"}\n")));
     Collected got = new Collected();
-    Throwable error = failure(() -> client(engine).events(Set.of("tpye"), got.events::add, got::end));
+    Throwable error = calls().failure(() -> client(engine).events(Set.of("tpye"), got.events::add, got::end));
     DockerApiException api = assertInstanceOf(DockerApiException.class, error);
     assertEquals(400, api.status());
     assertEquals("invalid filter 'tpye'", api.engineMessage());

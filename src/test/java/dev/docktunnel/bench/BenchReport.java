@@ -136,10 +136,14 @@ record BenchReport(BenchOptions options, JsonObject machine, Results results, In
                 .orElse(pathId);
     }
 
-    /** Three significant digits or so: 12345 → "12345", 123.4 → "123", 8.214 → "8.21", 0.8512 → "0.851". */
+    /**
+     * Three significant digits or so: 12345 → "12345", 123.4 → "123", 8.214 → "8.21",
+     * 0.8512 → "0.851"; counts (thread numbers) stay whole: 30 → "30".
+     */
     static String number(double v) {
         double a = Math.abs(v);
-        String format = a >= 100 ? "%.0f" : a >= 10 ? "%.1f" : a >= 1 ? "%.2f" : "%.3f";
+        String format = a >= 100 || (a >= 1 && v == Math.rint(v)) ? "%.0f"
+                : a >= 10 ? "%.1f" : a >= 1 ? "%.2f" : "%.3f";
         return String.format(Locale.ROOT, format, v);
     }
 

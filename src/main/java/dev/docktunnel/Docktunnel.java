@@ -60,6 +60,9 @@ public final class Docktunnel {
    */
   public static int runUntilStopped(DocktunnelConfig config) {
     System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
+    // Names are resolved by the JDK (MINA connects with it); Vert.x's own DNS client would only
+    // cost threads, classes and memory.
+    System.setProperty("vertx.disableDnsResolver", "true");
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     CountDownLatch done = new CountDownLatch(1);
     int[] exit = {ExitCodes.OK};

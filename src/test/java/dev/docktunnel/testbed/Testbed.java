@@ -720,6 +720,10 @@ public final class Testbed implements AutoCloseable {
                 "-H", dockerHost(),
                 "--bip", bridgeCidr,
                 "--storage-driver", storage,
+                // Published ports by iptables DNAT (also for the namespace's loopback), not by a
+                // docker-proxy process per port: no extra copy and CPU in every measured path, and
+                // a port only accepts once the container's process listens.
+                "--userland-proxy=false",
                 // Containers get a few seconds to stop when dockerd shuts down, not the default 15.
                 "--shutdown-timeout", "3"));
         awaitCondition("dockerd (" + storage + ") answering on " + dockerSocket(), DAEMON_READY_TIMEOUT,

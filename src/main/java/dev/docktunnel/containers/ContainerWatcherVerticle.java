@@ -157,11 +157,17 @@ public final class ContainerWatcherVerticle extends VerticleBase {
           }
         })
         .onFailure(error -> {
-          if (myEpoch == epoch) {
-            closeStream();
-            LOG.warn("container sync failed: {}", error.getMessage());
-            scheduleRetry();
+          if (myEpoch != epoch) {
+            return;
           }
+          closeStream();
+          if (!Boolean.TRUE.equals(sshConnected)) {
+            // No session yet (or any more): the next "connected" fact syncs; nothing failed.
+            LOG.debug("container sync waits for the SSH session: {}", error.getMessage());
+            return;
+          }
+          LOG.warn("container sync failed: {}", error.getMessage());
+          scheduleRetry();
         });
   }
 

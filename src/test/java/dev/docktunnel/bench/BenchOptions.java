@@ -45,7 +45,9 @@ record BenchOptions(Mode mode, Path out, Path jar, int repetitions, int iperfSec
     }
 
     static BenchOptions full(Path out, Path jar) {
-        return new BenchOptions(Mode.FULL, out, jar, 5, 10, 10, 10_000, 1_000, 200, 20, 100);
+        // Warm-ups are long enough for a JVM to reach steady state on that path (per-connection
+        // code is compiled after a few thousand connections); every path gets the same.
+        return new BenchOptions(Mode.FULL, out, jar, 5, 10, 10, 10_000, 5_000, 200, 3_000, 100);
     }
 
     /** Parses the command line; throws {@link IllegalArgumentException} with the usage for a bad one. */

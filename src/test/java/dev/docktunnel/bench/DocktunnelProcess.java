@@ -10,13 +10,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The shipped fat jar as users run it ({@code java -Xmx64m -Xms16m -Xmn8m -XX:+UseSerialGC -jar docktunnel.jar
+ * The shipped fat jar as users run it ({@code java -Xmx64m -Xms16m -XX:+UseSerialGC -jar docktunnel.jar
  * run ...}, the JVM options README documents) against the testbed, in its own process.
  */
 final class DocktunnelProcess implements AutoCloseable {
 
     /** The JVM options README documents; the RSS targets are judged with them. */
-    static final List<String> JVM_OPTIONS = List.of("-Xmx64m", "-Xms16m", "-Xmn8m", "-XX:+UseSerialGC");
+    static final List<String> JVM_OPTIONS = List.of("-Xmx64m", "-Xms16m", "-XX:+UseSerialGC");
 
     private final Process process;
     private final Path log;

@@ -17,7 +17,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -341,8 +340,8 @@ public final class ForwardVerticle extends VerticleBase {
   }
 
   private static boolean isInUse(Throwable error) {
-    return error instanceof BindException && String.valueOf(error.getMessage()).contains("in use")
-        || String.valueOf(error.getMessage()).contains("Address already in use");
+    // JDK and Netty (native epoll) word it alike: "... Address already in use".
+    return String.valueOf(error.getMessage()).contains("Address already in use");
   }
 
   private static boolean isAddressUnavailable(Throwable error) {

@@ -8,10 +8,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -29,7 +25,6 @@ public final class ForwardProxy implements AutoCloseable {
 
   private final SessionProvider sessions;
   private final EventLoopGroup group;
-  private final Class<? extends ServerChannel> serverChannelType;
 
   /**
    * @param sessions where each connection gets its SSH session
@@ -37,13 +32,12 @@ public final class ForwardProxy implements AutoCloseable {
    */
   public ForwardProxy(SessionProvider sessions, int ioThreads) {
     this.sessions = sessions;
-    if (Epoll.isAvailable()) {
-      this.group = new MultiThreadIoEventLoopGroup(ioThreads, EpollIoHandler.newFactory());
-      this.serverChannelType = EpollServerSocketChannel.class;
-    } else {
-      this.group = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
-      this.serverChannelType = NioServerSocketChannel.class;
-    }
+    // NIO, not epoll: with half-closure allowed, Netty 4.2.18's epoll transport drops a socket
+    // from epoll once the client's FIN clears its read interest, then fails the EPOLLOUT it needs
+    // when the reply outgrows the socket buffer, cutting the reply's tail. Pinned by
+    // ForwardProxyTest#wholeReplyArrivesAfterTheClientsFinAndAPause: a transport may return only
+    // if that test passes on it.
+    this.group = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
   }
 
   /**
@@ -53,7 +47,7 @@ public final class ForwardProxy implements AutoCloseable {
   ChannelFuture listen(InetSocketAddress local, ForwardTarget target, ForwardCounters counters, ConnectionLog log) {
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
-        .channel(serverChannelType)
+        .channel(NioServerSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, 1024)
         .childOption(ChannelOption.TCP_NODELAY, true)
         // Reads are requested one at a time, after the previous chunk reached the SSH channel.

@@ -55,9 +55,32 @@ class ForwardProxyTest {
     return ((InetSocketAddress) listener.localAddress()).getPort();
   }
 
-
-
-
+  /**
+   * The client sends a request, half-closes, and reads only after a pause, while the server owes
+   * it far more than a socket buffer: the proxy must write the whole reply after the client's FIN.
+   * Netty 4.2.18's epoll transport lost the tail here (the fd left epoll once the FIN cleared its
+   * read interest, so the later EPOLLOUT registration failed with ENOENT); the proxy uses NIO for
+   * that reason, and this test decides whether another transport may come back.
+   */
+  @Test
+  void wholeReplyArrivesAfterTheClientsFinAndAPause() throws Exception {
+    byte[] reply = Streams.random(8 << 20, 7);
+    ForwardCounters counters = new ForwardCounters();
+    int port = listen(ssh.serve(s -> {
+      try {
+        s.getInputStream().readAllBytes();
+        s.getOutputStream().write(reply);
+      } catch (IOException e) {
+        // peer went away: the client's assertion says what was lost
+      }
+    }), counters);
+    for (int i = 0; i < 10; i++) {
+      byte[] back = Streams.requestThenPauseAndRead(port, "GET".getBytes(), Duration.ofMillis(200), TIMEOUT);
+      assertEquals(reply.length, back.length, "reply length of connection " + i);
+      assertArrayEquals(Streams.sha256(reply), Streams.sha256(back), "reply digest of connection " + i);
+    }
+    assertEquals(0, counters.connectionsFailed());
+  }
 
   @Test
   void echoes32MiBIntactAndCountsBytes() throws Exception {

@@ -36,6 +36,20 @@ final class Streams {
     }
   }
 
+  /**
+   * Sends {@code request}, half-closes, waits {@code pause} without reading (so the reply piles
+   * up in the proxy and the socket buffers), then reads everything until EOF.
+   */
+  static byte[] requestThenPauseAndRead(int port, byte[] request, Duration pause, Duration timeout) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout((int) timeout.toMillis());
+      s.getOutputStream().write(request);
+      s.shutdownOutput();
+      Thread.sleep(pause.toMillis()); // part of the scenario: the client is busy, not reading
+      return s.getInputStream().readAllBytes();
+    }
+  }
+
   static byte[] random(int size, long seed) {
     byte[] data = new byte[size];
     new Random(seed).nextBytes(data);

@@ -11,6 +11,7 @@ import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.io.IoWriteFuture;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
+import org.apache.sshd.common.util.threads.ThreadUtils;
 import org.apache.sshd.common.session.ConnectionService;
 
 /**
@@ -93,7 +94,12 @@ final class ForwardChannel extends ChannelDirectTcpip {
       if (peerClosed || isClosing()) {
         throw new EOFException("the remote closed the channel");
       }
-      return writePacket(packet);
+      // As MINA's own forwarder does: marked internal, the write is queued during a key exchange
+      // instead of blocking this thread until it ends. Blocked here, it would hold writeLock,
+      // which MINA's reader thread needs for the peer's CLOSE, so the key exchange (read by that
+      // thread) could never end: every forward stalled. The in-flight bound of the caller keeps
+      // the queue small.
+      return ThreadUtils.runAsInternal(packet, this::writePacket);
     }
   }
 

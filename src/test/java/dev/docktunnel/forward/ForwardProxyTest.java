@@ -82,6 +82,58 @@ class ForwardProxyTest {
     assertEquals(0, counters.connectionsFailed());
   }
 
+  /**
+   * Key exchanges forced back to back while streams write and remote closes race them. MINA
+   * holds channel-data writes of non-MINA threads during a key exchange; a writer that held a
+   * lock the reader thread needed (for the peer's CLOSE) then stopped the key exchange, and with
+   * it every forward, for good.
+   */
+  @Test
+  void keyExchangesRacingWritersAndClosesNeverStall() throws Exception {
+    int echo = ssh.serve(InProcessSsh::echo);
+    int hangsUp = ssh.serve(s -> {
+      try {
+        s.getInputStream().readNBytes(256 * 1024);
+      } catch (IOException e) {
+        // peer went away
+      }
+    });
+    int echoPort = listen(echo, new ForwardCounters());
+    int hangUpPort = listen(hangsUp, new ForwardCounters());
+    var rekeying = new java.util.concurrent.atomic.AtomicBoolean(true);
+    CompletableFuture<Void> rekeys = CompletableFuture.runAsync(() -> {
+      while (rekeying.get()) {
+        try {
+          ssh.session.reExchangeKeys().await(TIMEOUT);
+        } catch (IOException e) {
+          throw new IllegalStateException("key exchange failed", e);
+        }
+      }
+    }, threads);
+    try {
+      for (int round = 0; round < 3; round++) {
+        List<CompletableFuture<Void>> streams = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+          byte[] data = Streams.random(2 << 20, round * 100 + i);
+          streams.add(CompletableFuture.runAsync(() -> {
+            try {
+              byte[] back = Streams.roundTrip(echoPort, data, TIMEOUT, threads);
+              assertArrayEquals(Streams.sha256(data), Streams.sha256(back), "echoed stream differs");
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          }, threads));
+          streams.add(CompletableFuture.runAsync(() -> Streams.sendUntilRefused(hangUpPort, data, TIMEOUT), threads));
+        }
+        CompletableFuture.allOf(streams.toArray(CompletableFuture[]::new)).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      }
+    } finally {
+      rekeying.set(false);
+    }
+    rekeys.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    assertTrue(ssh.session.isOpen());
+  }
+
   @Test
   void echoes32MiBIntactAndCountsBytes() throws Exception {
     ForwardCounters counters = new ForwardCounters();

@@ -50,6 +50,31 @@ final class Streams {
     }
   }
 
+  /**
+   * Sends {@code data} over and over until the connection ends (the server hung up), then reads
+   * to the end; returns once the proxy ended the connection, which is all it proves.
+   */
+  static void sendUntilRefused(int port, byte[] data, Duration timeout) {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout((int) timeout.toMillis());
+      OutputStream out = s.getOutputStream();
+      try {
+        while (true) {
+          out.write(data);
+        }
+      } catch (IOException expected) {
+        // the server hung up and the proxy passed it on
+      }
+      try {
+        s.getInputStream().readAllBytes();
+      } catch (java.net.SocketException reset) {
+        // a reset after the hang-up is an ending too
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   static byte[] random(int size, long seed) {
     byte[] data = new byte[size];
     new Random(seed).nextBytes(data);

@@ -15,6 +15,11 @@ public final class Addresses {
   public static final String CONTAINER = "docktunnel.container";
   /** Fact: a full resync finished; {@code ids} are all containers running now. */
   public static final String CONTAINERS_SYNCED = "docktunnel.containers.synced";
+  /**
+   * Fact: the engine's event stream broke or a sync failed; until the next
+   * {@link #CONTAINERS_SYNCED} what is known of the containers may be stale. {@code reason}.
+   */
+  public static final String CONTAINERS_UNSYNCED = "docktunnel.containers.unsynced";
   /** Query: the containers the watcher knows, as {@code {containers:[...]}}. */
   public static final String CONTAINERS_LIST = "docktunnel.containers.list";
 

@@ -167,6 +167,7 @@ public final class ContainerWatcherVerticle extends VerticleBase {
             return;
           }
           LOG.warn("container sync failed: {}", error.getMessage());
+          publishUnsynced("sync failed: " + error.getMessage());
           scheduleRetry();
         });
   }
@@ -233,8 +234,9 @@ public final class ContainerWatcherVerticle extends VerticleBase {
     if (wasStable) {
       backoff = minBackoff;
     }
-    LOG.warn("container event stream {}; resyncing",
-        error == null ? "ended by the engine" : "broke: " + error.getMessage());
+    String why = error == null ? "ended by the engine" : "broke: " + error.getMessage();
+    LOG.warn("container event stream {}; resyncing", why);
+    publishUnsynced("event stream " + why);
     scheduleRetry();
   }
 
@@ -288,6 +290,12 @@ public final class ContainerWatcherVerticle extends VerticleBase {
     }
     logChange(old, info);
     publish(info);
+  }
+
+  private void publishUnsynced(String reason) {
+    vertx.eventBus().publish(Addresses.CONTAINERS_UNSYNCED, new JsonObject()
+        .put("reason", reason)
+        .put("at", clock.instant().toString()));
   }
 
   private void publish(ContainerInfo info) {

@@ -2,6 +2,9 @@ package dev.docktunnel.forward;
 
 import dev.docktunnel.forward.ForwardRules.ForwardSpec;
 import io.netty.channel.Channel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -36,8 +39,12 @@ final class Forward {
   Status status = Status.PENDING;
   String reason;
   Instant updatedAt;
+  /** The open local connections, so none outlives the forward. Netty removes closed ones. */
+  final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   long probeTimer = -1;
   long probeDelayMs;
+  long rebindTimer = -1;
+  long rebindDelayMs;
   /** Counter values at the last activity fact, to publish only on change. */
   long reportedIn;
   long reportedOut;

@@ -8,9 +8,12 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
@@ -21,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Netty directly rather than a Vert.x NetServer: we need half-close (Vert.x closes on FIN)
  * and read-after-write-completed flow control on both sides.
  */
-public final class ForwardProxy implements AutoCloseable {
+public final class ForwardProxy {
 
   private final SessionProvider sessions;
   private final EventLoopGroup group;
@@ -44,7 +47,8 @@ public final class ForwardProxy implements AutoCloseable {
    * Starts listening on {@code local}; each accepted connection is forwarded to {@code target}
    * as seen from the remote sshd. The returned future completes once bound (or failed).
    */
-  ChannelFuture listen(InetSocketAddress local, ForwardTarget target, ForwardCounters counters, ConnectionLog log) {
+  ChannelFuture listen(InetSocketAddress local, ForwardTarget target, ForwardCounters counters,
+      ChannelGroup connections, ConnectionLog log) {
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
         .channel(NioServerSocketChannel.class)
@@ -56,10 +60,24 @@ public final class ForwardProxy implements AutoCloseable {
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            connections.add(ch);
             ch.pipeline().addLast(new ProxyConnection(sessions, target, counters, log));
           }
         });
     return bootstrap.bind(local);
+  }
+
+  /**
+   * Ends a local connection with a reset (RST, through SO_LINGER 0) rather than a FIN, so a
+   * client reading to EOF cannot take a cut stream for a complete one. Any thread.
+   */
+  static void reset(Channel connection) {
+    connection.eventLoop().execute(() -> {
+      if (connection.isOpen()) {
+        connection.config().setOption(ChannelOption.SO_LINGER, 0);
+        connection.close();
+      }
+    });
   }
 
   /** Closes a listener; connections already accepted go on until they end. */
@@ -67,8 +85,10 @@ public final class ForwardProxy implements AutoCloseable {
     return listener.close();
   }
 
-  @Override
-  public void close() {
-    group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+  /** Stops the I/O threads; the future completes once they are gone. */
+  public Future<Void> close() {
+    Promise<Void> stopped = Promise.promise();
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> stopped.complete());
+    return stopped.future();
   }
 }

@@ -41,6 +41,9 @@ public final class ForwardVerticle extends VerticleBase {
   private static final long PROBE_MIN_DELAY_MS = 100;
   private static final long PROBE_MAX_DELAY_MS = 5_000;
   private static final long ACTIVITY_PERIOD_MS = 1_000;
+  /** A taken local port is tried again, backing off from the first to the last delay. */
+  private static final long REBIND_MIN_DELAY_MS = 250;
+  private static final long REBIND_MAX_DELAY_MS = 2_000;
   /** How far {@code next-free} looks above the requested port. */
   private static final int NEXT_FREE_ATTEMPTS = 100;
 
@@ -48,6 +51,8 @@ public final class ForwardVerticle extends VerticleBase {
   private final SessionProvider sessions;
   private final Map<ForwardKey, Forward> forwards = new HashMap<>();
   private ForwardProxy proxy;
+  /** Why the engine's picture is not trusted now (its event stream broke), or null while it is. */
+  private String engineOutOfSync;
 
   public ForwardVerticle(Forwarding config, SessionProvider sessions) {
     this.config = config;
@@ -62,6 +67,7 @@ public final class ForwardVerticle extends VerticleBase {
     return Future.all(
         bus.<JsonObject>consumer(Addresses.CONTAINER, m -> onContainer(m.body())).completion(),
         bus.<JsonObject>consumer(Addresses.CONTAINERS_SYNCED, m -> onSynced(m.body())).completion(),
+        bus.<JsonObject>consumer(Addresses.CONTAINERS_UNSYNCED, m -> onUnsynced(m.body())).completion(),
         bus.<JsonObject>consumer(Addresses.SSH_STATE, m -> onSshState(m.body())).completion(),
         bus.<JsonObject>consumer(Addresses.FORWARDS_LIST, this::onList).completion());
   }
@@ -71,8 +77,8 @@ public final class ForwardVerticle extends VerticleBase {
     for (Forward forward : List.copyOf(forwards.values())) {
       remove(forward, "docktunnel is stopping");
     }
-    proxy.close();
-    return Future.succeededFuture();
+    // Awaited, so no MINA callback reaches a stopped loop after the verticle is gone.
+    return proxy.close();
   }
 
   private void onContainer(JsonObject fact) {
@@ -129,15 +135,43 @@ public final class ForwardVerticle extends VerticleBase {
         remove(forward, "container is no longer running");
       }
     }
+    if (engineOutOfSync != null) {
+      engineOutOfSync = null;
+      reprobePending();
+    }
+  }
+
+  /**
+   * The engine's event stream broke: until the next sync, what we know of the containers may be
+   * stale, so no forward is reported {@code active}.
+   */
+  private void onUnsynced(JsonObject fact) {
+    engineOutOfSync = "engine event stream broken (" + fact.getString("reason", "no reason given")
+        + "); waiting for the container resync";
+    for (Forward forward : forwards.values()) {
+      if (forward.status == Status.ACTIVE) {
+        setStatus(forward, Status.PENDING, engineOutOfSync);
+      }
+    }
+  }
+
+  private void reprobePending() {
+    for (Forward forward : forwards.values()) {
+      if (forward.status == Status.PENDING && !forward.listeners.isEmpty()) {
+        forward.probeDelayMs = 0;
+        scheduleProbe(forward);
+      }
+    }
   }
 
   private void onSshState(JsonObject fact) {
     String state = fact.getString("state", "");
+    if ("connected".equals(state)) {
+      reprobePending();
+      return;
+    }
     for (Forward forward : forwards.values()) {
-      if ("connected".equals(state) && forward.status == Status.PENDING && !forward.listeners.isEmpty()) {
-        forward.probeDelayMs = 0;
-        scheduleProbe(forward);
-      } else if (!"connected".equals(state) && forward.status == Status.ACTIVE) {
+      if (forward.status == Status.ACTIVE) {
         setStatus(forward, Status.PENDING, "SSH session is " + state);
       }
     }
@@ -152,7 +186,7 @@ public final class ForwardVerticle extends VerticleBase {
   private void create(ForwardSpec spec) {
     Forward forward = Forward.of(spec, Instant.now());
     forwards.put(forward.key, forward);
-    bind(forward, spec.localPort(), config.conflictStrategy() == ConflictStrategy.NEXT_FREE ? NEXT_FREE_ATTEMPTS : 1);
+    bind(forward, spec.localPort(), bindAttempts());
   }
 
   private void bind(Forward forward, int port, int attemptsLeft) {
@@ -165,6 +199,7 @@ public final class ForwardVerticle extends VerticleBase {
         return;
       }
       if (result.succeeded()) {
+        forward.rebindDelayMs = 0;
         forward.localPort = port;
         forward.listeners.addAll(result.result());
         result.result().forEach(ch -> forward.boundAddresses.add(
@@ -178,8 +213,24 @@ public final class ForwardVerticle extends VerticleBase {
         bind(forward, port + 1, attemptsLeft - 1);
       } else {
         reportBindFailure(forward, port, result.cause());
+        scheduleRebind(forward);
       }
     });
+  }
+
+  /** A forward in {@code conflict} tries its port again until it frees (then probes as usual). */
+  private void scheduleRebind(Forward forward) {
+    forward.rebindDelayMs = Math.min(REBIND_MAX_DELAY_MS, Math.max(REBIND_MIN_DELAY_MS, forward.rebindDelayMs * 2));
+    forward.rebindTimer = vertx.setTimer(forward.rebindDelayMs, id -> {
+      forward.rebindTimer = -1;
+      if (forwards.get(forward.key) == forward) {
+        bind(forward, forward.requestedLocalPort, bindAttempts());
+      }
+    });
+  }
+
+  private int bindAttempts() {
+    return config.conflictStrategy() == ConflictStrategy.NEXT_FREE ? NEXT_FREE_ATTEMPTS : 1;
   }
 
   /** Binds {@code port} on every configured address, or none of them. */
@@ -204,10 +255,12 @@ public final class ForwardVerticle extends VerticleBase {
 
   private Future<Channel> listen(InetSocketAddress address, Forward forward) {
     Promise<Channel> promise = Promise.promise();
-    ChannelFuture bound = proxy.listen(address, forward.target, forward.counters,
+    // The port this listener binds, not forward.localPort: this runs on Netty threads.
+    int localPort = address.getPort();
+    ChannelFuture bound = proxy.listen(address, forward.target, forward.counters, forward.connections,
         (event, peer, bytesIn, bytesOut) -> vertx.eventBus().publish(Addresses.ACTIVITY_CONNECTION,
             new JsonObject().put("event", event).put("forwardId", forward.key.id())
-                .put("containerId", forward.key.containerId()).put("localPort", forward.localPort)
+                .put("containerId", forward.key.containerId()).put("localPort", localPort)
                 .put("peer", peer).put("bytesIn", bytesIn).put("bytesOut", bytesOut)
                 .put("at", Instant.now().toString())));
     bound.addListener(f -> context.runOnContext(v -> {
@@ -222,17 +275,22 @@ public final class ForwardVerticle extends VerticleBase {
 
   private void reportBindFailure(Forward forward, int port, Throwable cause) {
     if (!isInUse(cause)) {
-      setStatus(forward, Status.CONFLICT, "cannot listen on local port " + port + ": " + cause.getMessage());
+      setStatus(forward, Status.CONFLICT, "cannot listen on local port " + port + ": " + cause.getMessage()
+          + "; retrying");
       return;
     }
+    if (forward.status == Status.CONFLICT) {
+      return; // a retry that found the port still taken: nothing new to say
+    }
     vertx.executeBlocking(() -> PortOwner.describe(port)).onComplete(owner -> {
-      if (forwards.get(forward.key) != forward) {
+      if (forwards.get(forward.key) != forward || forward.status == Status.ACTIVE) {
         return;
       }
       String by = owner.succeeded() && owner.result().isPresent() ? " by " + owner.result().get() : "";
       String tried = forward.requestedLocalPort == port ? ""
           : " (tried " + forward.requestedLocalPort + "-" + port + ")";
-      setStatus(forward, Status.CONFLICT, "local port " + port + " is in use" + by + tried);
+      setStatus(forward, Status.CONFLICT, "local port " + port + " is in use" + by + tried
+          + "; waiting for the port to free");
     });
   }
 
@@ -261,21 +319,29 @@ public final class ForwardVerticle extends VerticleBase {
       setStatus(forward, Status.PENDING, "waiting for the SSH session");
       return; // the next "connected" fact probes again
     }
-    ForwardChannel channel;
+    ForwardChannel channel = null;
     try {
       channel = ForwardChannel.create(session, new InetSocketAddress("127.0.0.1", 0), forward.target,
           ForwardChannel.DISCARD);
+      ForwardChannel probe = channel;
       channel.open().addListener(opened -> context.runOnContext(v -> {
-        channel.close(false);
+        probe.close(false);
         onProbed(forward, opened.isOpened(), opened.getException());
       }));
     } catch (Exception e) {
+      if (channel != null) {
+        channel.close(true); // registered on the session: it must not stay there
+      }
       onProbed(forward, false, e);
     }
   }
 
   private void onProbed(Forward forward, boolean answered, Throwable error) {
     if (forwards.get(forward.key) != forward || forward.status != Status.PENDING) {
+      return;
+    }
+    if (answered && engineOutOfSync != null) {
+      setStatus(forward, Status.PENDING, engineOutOfSync); // the resync probes again
       return;
     }
     if (answered) {
@@ -294,8 +360,17 @@ public final class ForwardVerticle extends VerticleBase {
     if (forward.probeTimer >= 0) {
       vertx.cancelTimer(forward.probeTimer);
     }
+    if (forward.rebindTimer >= 0) {
+      vertx.cancelTimer(forward.rebindTimer);
+    }
     forward.listeners.forEach(ForwardProxy::unlisten);
     forward.listeners.clear();
+    // Nothing outlives its forward: a connection left open would reach a container that is gone.
+    if (!forward.connections.isEmpty()) {
+      LOG.info("forward {} ({}): resetting {} open connection(s): {}", forward.key.id(), forward.containerName,
+          forward.connections.size(), reason);
+      forward.connections.forEach(ForwardProxy::reset);
+    }
     forwards.remove(forward.key);
     setStatus(forward, Status.STOPPED, reason);
   }

@@ -9,6 +9,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
 import java.io.IOException;
 import java.util.Optional;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.channel.RemoteWindow;
@@ -57,6 +58,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   private boolean eofSent;
   private boolean remoteEof;
   private boolean closed;
+  private boolean failed;
 
   private CompositeByteBuf backlog;
   private int sshBytesInFlight;
@@ -91,7 +93,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
         } else if (closed) {
           closeSsh();
         } else {
-          ssh.addCloseFutureListener(f -> local.eventLoop().execute(this::maybeClose));
+          ssh.addCloseFutureListener(f -> onLoop(this::sshClosed));
           sshOpen = true;
           pumpToSsh();
         }
@@ -173,10 +175,15 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
     }
   }
 
-  /** The remote closing while the client still sends is normal (a server hanging up); else a failure. */
+  /**
+   * The remote closing while the client still sends is normal (a server hanging up early): what
+   * the client sends from now on has nowhere to go, while what the remote sent before its close
+   * is still delivered; the channel's close then ends the connection. Anything else is a failure.
+   */
   private void sshWriteFailed(Throwable cause) {
     if (ssh.closedByPeer()) {
-      local.close();
+      sshOpen = false;
+      backlog.skipBytes(backlog.readableBytes()).discardReadComponents();
     } else {
       fail("SSH write failed", cause);
     }
@@ -192,17 +199,32 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   @Override
   public void data(byte[] data, int offset, int length) {
     ByteBuf copy = local.alloc().directBuffer(length).writeBytes(data, offset, length);
-    local.eventLoop().execute(() -> writeLocal(copy));
+    if (!onLoop(() -> writeLocal(copy))) {
+      copy.release();
+    }
   }
 
   @Override
   public void eof() {
-    local.eventLoop().execute(() -> {
+    onLoop(() -> {
       remoteEof = true;
       if (localWritesInFlight == 0) {
         shutdownLocalOutput();
       }
     });
+  }
+
+  /**
+   * Runs a MINA callback's work on the connection's loop. False when the loop is gone (the proxy
+   * is shutting down): the connection is closed with it, so the work has nothing left to do.
+   */
+  private boolean onLoop(Runnable work) {
+    try {
+      local.eventLoop().execute(work);
+      return true;
+    } catch (RejectedExecutionException stopped) {
+      return false;
+    }
   }
 
   private void writeLocal(ByteBuf data) {
@@ -217,9 +239,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
     local.write(data).addListener(w -> {
       localWritesInFlight--;
       if (!w.isSuccess()) {
-        // The client went away (reset, closed): this connection ends, nothing failed.
-        LOG.debug("local write to {} failed: {}", peer, w.cause().toString());
-        local.close();
+        localWriteFailed(w.cause());
         return;
       }
       try {
@@ -240,6 +260,45 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
         local.flush();
       });
     }
+  }
+
+  /**
+   * A local write failed. The client's own reset or close ends the connection as expected; any
+   * other cause lost bytes the client was owed, so it is a counted, named failure.
+   */
+  private void localWriteFailed(Throwable cause) {
+    if (closed) {
+      return; // our own close failed the writes still queued
+    }
+    if (LocalSocketErrors.isClientGone(cause)) {
+      LOG.debug("forward to {}: client {} went away: {}", target, peer, cause.toString());
+      local.close();
+    } else {
+      fail("write to local client failed, the rest of the remote's data is lost", cause);
+    }
+  }
+
+  /**
+   * The SSH channel is closed. After the remote's EOF that is the normal end; without it the
+   * stream was cut (the session died, or the remote side was reset), so the client is reset
+   * too: a FIN would pass the cut stream off as complete.
+   */
+  private void sshClosed() {
+    if (closed) {
+      return;
+    }
+    if (remoteEof) {
+      maybeClose();
+    } else if (ssh.closedByPeer()) {
+      LOG.debug("forward to {}: remote ended {} without EOF; resetting the client", target, peer);
+      reset();
+    } else {
+      fail("SSH channel closed without the remote's EOF (SSH session lost); resetting the client", null);
+    }
+  }
+
+  private void reset() {
+    ForwardProxy.reset(local);
   }
 
   /** Passes the remote EOF on; Netty's shutdownOutput drops unflushed writes, so only when none. */
@@ -266,8 +325,12 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     // A reset or error on one local connection ends only this connection.
-    LOG.debug("connection to {} failed: {}", target, cause.toString());
-    ctx.close();
+    if (LocalSocketErrors.isClientGone(cause)) {
+      LOG.debug("forward to {}: client {} went away: {}", target, peer, cause.toString());
+      ctx.close();
+    } else {
+      fail("local connection failed", cause);
+    }
   }
 
   @Override
@@ -281,13 +344,15 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
     closeSsh();
   }
 
+  /** Ends the connection with a reset, as a counted failure named in a WARN. */
   private void fail(String what, Throwable cause) {
-    if (closed) {
+    if (closed || failed) {
       return; // already ended; later callbacks of the same ending say nothing new
     }
+    failed = true;
     counters.connectionsFailed.increment();
-    LOG.warn("forward to {}: {}{}", target, what, cause == null ? "" : ": " + cause.getMessage());
-    local.close();
+    LOG.warn("forward to {}: client {}: {}{}", target, peer, what, cause == null ? "" : ": " + cause);
+    reset();
   }
 
   /**

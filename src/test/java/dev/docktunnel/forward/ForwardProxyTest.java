@@ -2,12 +2,16 @@ package dev.docktunnel.forward;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.Channel;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -43,15 +47,16 @@ class ForwardProxyTest {
   }
 
   @AfterAll
-  static void stop() throws IOException {
-    proxy.close();
+  static void stop() throws Exception {
+    proxy.close().await(10, TimeUnit.SECONDS);
     threads.shutdownNow();
     ssh.close();
   }
 
   static int listen(int remotePort, ForwardCounters counters) throws Exception {
     Channel listener = proxy.listen(new InetSocketAddress("127.0.0.1", 0),
-        new ForwardTarget("127.0.0.1", remotePort), counters, (e, p, i, o) -> { }).sync().channel();
+        new ForwardTarget("127.0.0.1", remotePort), counters,
+        new DefaultChannelGroup(GlobalEventExecutor.INSTANCE), (e, p, i, o) -> { }).sync().channel();
     return ((InetSocketAddress) listener.localAddress()).getPort();
   }
 
@@ -134,6 +139,62 @@ class ForwardProxyTest {
     assertTrue(ssh.session.isOpen());
   }
 
+  /**
+   * The session dies under an idle and a busy connection: both are reset, never ended with a
+   * FIN that would pass a cut stream off as complete.
+   */
+  @Test
+  void lostSessionResetsIdleAndBusyConnections(@TempDir Path dir) throws Exception {
+    try (InProcessSsh own = new InProcessSsh(dir)) {
+      ForwardProxy ownProxy = new ForwardProxy(own.sessions(), 1);
+      try {
+        ForwardCounters counters = new ForwardCounters();
+        int quiet = own.serve(s -> {
+          try {
+            s.getInputStream().read(); // holds the connection open, sending nothing
+          } catch (IOException e) {
+            // ended by the session's loss
+          }
+        });
+        byte[] chunk = Streams.random(64 * 1024, 3);
+        int endless = own.serve(s -> {
+          try {
+            while (true) {
+              s.getOutputStream().write(chunk);
+            }
+          } catch (IOException e) {
+            // ended by the session's loss
+          }
+        });
+        int quietPort = ((InetSocketAddress) ownProxy.listen(new InetSocketAddress("127.0.0.1", 0),
+            new ForwardTarget("127.0.0.1", quiet), counters, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE),
+            (e, p, i, o) -> { }).sync().channel().localAddress()).getPort();
+        int busyPort = ((InetSocketAddress) ownProxy.listen(new InetSocketAddress("127.0.0.1", 0),
+            new ForwardTarget("127.0.0.1", endless), counters, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE),
+            (e, p, i, o) -> { }).sync().channel().localAddress()).getPort();
+        try (Socket idle = new Socket("127.0.0.1", quietPort); Socket busy = new Socket("127.0.0.1", busyPort)) {
+          idle.setSoTimeout((int) TIMEOUT.toMillis());
+          busy.setSoTimeout((int) TIMEOUT.toMillis());
+          busy.getInputStream().readNBytes(1 << 20); // data flows
+          while (counters.openConnections() < 2) {
+            Thread.onSpinWait(); // both connections reached the proxy (bounded by the read below)
+          }
+          own.session.close(true);
+          assertThrows(SocketException.class, () -> idle.getInputStream().read(), "idle connection reset");
+          assertThrows(SocketException.class, () -> {
+            byte[] sink = new byte[65536];
+            while (busy.getInputStream().read(sink) >= 0) {
+              // drain what was already on its way
+            }
+          }, "busy connection reset, never a clean EOF");
+        }
+        assertEquals(2, counters.connectionsFailed());
+      } finally {
+        ownProxy.close().await(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
   @Test
   void echoes32MiBIntactAndCountsBytes() throws Exception {
     ForwardCounters counters = new ForwardCounters();
@@ -186,7 +247,8 @@ class ForwardProxyTest {
     int port = listen(InProcessSsh.deadPort(), counters);
     try (Socket s = new Socket("127.0.0.1", port)) {
       s.setSoTimeout((int) TIMEOUT.toMillis());
-      assertEquals(-1, s.getInputStream().read());
+      // Reset, not a clean EOF: the client must not take "nothing" for the service's answer.
+      assertThrows(SocketException.class, () -> s.getInputStream().read());
     }
     assertEquals(1, counters.connectionsFailed());
     // The session is unharmed: another forward still works.

@@ -18,6 +18,7 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -181,6 +182,54 @@ class ForwardVerticleTest {
     assertTrue(pending.getString("reason").contains("127.0.0.1:" + remote), pending.getString("reason"));
     try (ServerSocket late = new ServerSocket(remote, 50, InetAddress.getLoopbackAddress())) {
       awaitStatus(status("active", remote));
+    }
+  }
+
+  @Test
+  void conflictBecomesActiveOnceThePortFrees() throws Exception {
+    deploy(ConflictStrategy.FAIL);
+    int remote = ssh.serve(InProcessSsh::echo);
+    int local;
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      local = taken.getLocalPort();
+      publish(running("hhh", remote, local));
+      JsonObject conflict = awaitStatus(status("conflict", remote));
+      assertTrue(conflict.getString("reason").contains("waiting for the port"), conflict.getString("reason"));
+    }
+    JsonObject active = awaitStatus(status("active", remote));
+    assertEquals(local, active.getInteger("localPort"));
+    assertEquals("back", echoThrough(local, "back"));
+  }
+
+  @Test
+  void brokenEventStreamMakesForwardsPendingUntilTheResync() throws Exception {
+    deploy(ConflictStrategy.FAIL);
+    int remote = ssh.serve(InProcessSsh::echo);
+    publish(running("iii", remote, freePort()));
+    awaitStatus(status("active", remote));
+    vertx.eventBus().publish(Addresses.CONTAINERS_UNSYNCED, new JsonObject().put("reason", "event stream broke"));
+    JsonObject pending = awaitStatus(s -> status("pending", remote).test(s)
+        && s.getString("reason", "").contains("event stream broke"));
+    int factsBefore = statuses.facts().size();
+    vertx.eventBus().publish(Addresses.CONTAINERS_SYNCED, new JsonObject().put("ids", new JsonArray().add("iii")));
+    awaitStatus(s -> status("active", remote).test(s) && statuses.facts().indexOf(s) >= factsBefore);
+    assertEquals(pending.getString("sessionId"), statuses.facts().get(statuses.facts().size() - 1).getString("sessionId"));
+  }
+
+  @Test
+  void removedForwardResetsItsOpenConnections() throws Exception {
+    deploy(ConflictStrategy.FAIL);
+    int remote = ssh.serve(InProcessSsh::echo);
+    int local = freePort();
+    publish(running("jjj", remote, local));
+    awaitStatus(status("active", remote));
+    try (Socket idle = new Socket("127.0.0.1", local)) {
+      idle.setSoTimeout(20_000);
+      idle.getOutputStream().write("x".getBytes());
+      assertEquals('x', idle.getInputStream().read()); // the connection is through
+      publish(ContainerInfo.fromJson(running("jjj", remote, local)).withState("exited").toJson());
+      awaitStatus(status("stopped", remote));
+      assertThrows(SocketException.class, () -> idle.getInputStream().read());
     }
   }
 }

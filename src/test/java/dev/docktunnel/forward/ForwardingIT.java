@@ -9,6 +9,8 @@ import dev.docktunnel.testbed.RunningDocktunnel;
 import dev.docktunnel.testbed.Testbed;
 import dev.docktunnel.testbed.TestbedExtension;
 import io.netty.channel.Channel;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -152,7 +154,7 @@ class ForwardingIT {
       try {
         Channel listener = proxy.listen(new InetSocketAddress("127.0.0.1", 0),
             new ForwardTarget(testbed.hostSideIp(), server.getLocalPort()), new ForwardCounters(),
-            (e, p, i, o) -> { }).sync().channel();
+            new DefaultChannelGroup(GlobalEventExecutor.INSTANCE), (e, p, i, o) -> { }).sync().channel();
         try (Socket s = new Socket("127.0.0.1", ((InetSocketAddress) listener.localAddress()).getPort())) {
           s.setSoTimeout((int) TIMEOUT.toMillis());
           ByteArrayOutputStream got = new ByteArrayOutputStream();
@@ -163,7 +165,7 @@ class ForwardingIT {
           assertEquals("still sending", serverGot.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
         }
       } finally {
-        proxy.close();
+        proxy.close().await(10, TimeUnit.SECONDS);
       }
     }
   }

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -229,19 +230,20 @@ public final class Benchmark {
             }
             for (int rep = 0; rep < options.repetitions(); rep++) {
                 List<BenchPath> order = rotated(paths, rep);
+                int repetition = rep;
                 for (IperfMode mode : IperfMode.values()) {
                     for (BenchPath path : order) {
                         checkNotStopping();
-                        iperf(path, mode, options.iperfSeconds(), rep);
+                        measure(path, () -> iperf(path, mode, options.iperfSeconds(), repetition));
                     }
                 }
                 for (BenchPath path : order) {
                     checkNotStopping();
-                    pingPong(path, rep);
+                    measure(path, () -> pingPong(path, repetition));
                 }
                 for (BenchPath path : order) {
                     checkNotStopping();
-                    http(path, rep);
+                    measure(path, () -> http(path, repetition));
                 }
             }
             startLatency(docktunnel);
@@ -263,7 +265,7 @@ public final class Benchmark {
     }
 
     /** One iperf3 run; {@code rep} < 0 is a warm-up whose numbers are not kept. */
-    private void iperf(BenchPath path, IperfMode mode, int seconds, int rep) {
+    private boolean iperf(BenchPath path, IperfMode mode, int seconds, int rep) {
         List<String> command = Probes.iperfCommand(iperf3, path.host(), path.iperfPort(), seconds, mode);
         try {
             IperfRun run = runIperf(path, command, seconds);
@@ -271,7 +273,7 @@ public final class Benchmark {
             double gigabits = result.bytes() * 8 / 1e9;
             if (rep < 0) {
                 log("  warm-up %-26s %6.2f Gbit/s", path.label(), result.bitsPerSecond() / 1e9);
-                return;
+                return true;
             }
             results.add(mode.throughput, path.id(), result.bitsPerSecond() / 1e9);
             JsonObject raw = result.summary().copy().put("path", path.id()).put("mode", mode.name().toLowerCase())
@@ -285,6 +287,7 @@ public final class Benchmark {
                     path.label(), result.bitsPerSecond() / 1e9, (path.client() == null ? ""
                             : String.format(", client CPU %.2f s/Gbit", run.clientCpuSeconds() / gigabits))
                             + (run.busyRetries() == 0 ? "" : " (server was busy: " + run.busyRetries() + " retries)"));
+            return true;
         } catch (IOException | RuntimeException e) {
             String message = "iperf3 " + String.join(" ", command.subList(1, command.size())) + ": " + e.getMessage();
             log("  FAILED %s: %s", path.label(), message);
@@ -294,6 +297,18 @@ public final class Benchmark {
                     results.fail(mode.cpuPerGbit, path.id(), message);
                 }
             }
+            return false;
+        }
+    }
+
+    /**
+     * Runs one measurement; a reference path's failure (an {@code ssh -tt -L} connection reset on a
+     * busy machine, say) is tried once more, docktunnel's never: only its own rows must be sound.
+     */
+    private void measure(BenchPath path, BooleanSupplier measurement) {
+        if (!measurement.getAsBoolean() && !BenchPath.DOCKTUNNEL.equals(path.id())) {
+            log("  reference path %s failed: trying once more", path.label());
+            measurement.getAsBoolean();
         }
     }
 
@@ -333,7 +348,7 @@ public final class Benchmark {
         }
     }
 
-    private void pingPong(BenchPath path, int rep) {
+    private boolean pingPong(BenchPath path, int rep) {
         try {
             long[] nanos = Probes.pingPong(path.host(), path.echoPort(), options.pingPongWarmup(),
                     options.pingPongRoundTrips());
@@ -343,14 +358,16 @@ public final class Benchmark {
             results.add(Measure.PING_PONG_P99, path.id(), p99);
             results.addRawPerPath("pingPongMicros", path.id(), Stats.microsecondHistogram(nanos));
             log("  rep %d ping-pong %-26s p50 %8.1f µs  p99 %8.1f µs", rep + 1, path.label(), p50, p99);
+            return true;
         } catch (IOException | RuntimeException e) {
             log("  FAILED ping-pong %s: %s", path.label(), e);
             results.fail(Measure.PING_PONG_P50, path.id(), e.toString());
             results.fail(Measure.PING_PONG_P99, path.id(), e.toString());
+            return false;
         }
     }
 
-    private void http(BenchPath path, int rep) {
+    private boolean http(BenchPath path, int rep) {
         try {
             // Warm up once per path, on its first repetition; later ones are warm already.
             int warmup = rep == 0 ? options.httpWarmup() : 0;
@@ -362,10 +379,12 @@ public final class Benchmark {
             results.add(Measure.HTTP_P99, path.id(), p99);
             results.addRawPerPath("httpMicros", path.id(), Stats.microsecondHistogram(nanos));
             log("  rep %d HTTP      %-26s p50 %8.2f ms  p99 %8.2f ms", rep + 1, path.label(), p50, p99);
+            return true;
         } catch (IOException | RuntimeException e) {
             log("  FAILED HTTP %s: %s", path.label(), e);
             results.fail(Measure.HTTP_P50, path.id(), e.toString());
             results.fail(Measure.HTTP_P99, path.id(), e.toString());
+            return false;
         }
     }
 

@@ -13,8 +13,10 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The benchmark's quick mode, so it never rots: every measure on every path it applies to must
- * produce a number, and the JSON must be written. No performance threshold here: targets are
- * judged by people reading the table (bench/README.md).
+ * produce a number for docktunnel, and the JSON must be written. The reference paths ({@code ssh
+ * -L}, direct) are retried once and never fail CI: their transient failures on a busy machine say
+ * nothing about docktunnel. No performance threshold here: targets are judged by people reading
+ * the table (bench/README.md).
  */
 class BenchmarkIT {
 
@@ -26,7 +28,10 @@ class BenchmarkIT {
 
         BenchReport report = Benchmark.run(BenchOptions.quick(out, BenchOptions.DEFAULT_JAR));
 
-        assertEquals(List.of(), report.missing(), "measures without a number:\n" + report.table());
+        List<String> ownMissing = report.missing().stream()
+                .filter(cell -> cell.contains("/" + BenchPath.DOCKTUNNEL))
+                .toList();
+        assertEquals(List.of(), ownMissing, "docktunnel measures without a number:\n" + report.table());
         assertTrue(Files.isRegularFile(out), "no JSON at " + out.toAbsolutePath());
         JsonObject json = new JsonObject(Files.readString(out));
         assertEquals("quick", json.getString("mode"));

@@ -87,7 +87,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
     }
     try {
       ssh = ForwardChannel.create(session.get(), local.remoteAddress(), target, this);
-      ssh.open().addListener(opened -> local.eventLoop().execute(() -> {
+      ssh.open().addListener(opened -> onLoop(() -> {
         if (!opened.isOpened()) {
           fail("SSH channel to " + target + " refused", opened.getException());
         } else if (closed) {
@@ -100,6 +100,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
       }));
     } catch (IOException | RuntimeException e) {
       fail("could not open an SSH channel to " + target, e);
+      closeSsh(); // registered on the session before open() threw: it must not stay there
     }
   }
 
@@ -243,7 +244,9 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
         return;
       }
       try {
-        ssh.getLocalWindow().release(n);
+        if (!ssh.isClosing()) { // a closing channel takes no window adjust
+          ssh.getLocalWindow().release(n);
+        }
       } catch (IOException | RuntimeException e) {
         fail("SSH window update failed", e);
         return;

@@ -41,6 +41,14 @@ public final class Faults {
         testbed.relaunchSshd();
     }
 
+    /** Starts sshd when it is not running (for a test's teardown after a failure mid-fault). */
+    public void ensureSshdRunning() {
+        Process sshd = testbed.daemon("sshd");
+        if (sshd == null || !sshd.isAlive()) {
+            testbed.relaunchSshd();
+        }
+    }
+
     /**
      * Rewrites sshd_config with {@code extraOptions} (whole lines, e.g. {@code "RekeyLimit 1M"};
      * an empty list restores the defaults), then stops the listening sshd (SIGTERM; connections
@@ -146,6 +154,14 @@ public final class Faults {
             testbed.relaunchContainerd();
         }
         testbed.relaunchDockerd();
+    }
+
+    /** Starts containerd and dockerd when they are not running (for a test's teardown after a failure). */
+    public void ensureDockerdRunning() {
+        Process dockerd = testbed.daemon("dockerd");
+        if (dockerd == null || !dockerd.isAlive()) {
+            startDockerd();
+        }
     }
 
     // ---------------------------------------------------------------- helpers

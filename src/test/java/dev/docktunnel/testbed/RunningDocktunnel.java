@@ -6,10 +6,12 @@ import dev.docktunnel.bus.FactRecorder;
 import dev.docktunnel.config.ConfigLoader;
 import dev.docktunnel.config.DocktunnelConfig;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -71,6 +73,13 @@ public final class RunningDocktunnel implements AutoCloseable {
 
   public static Predicate<JsonObject> isForward(String status, int publishedPort) {
     return s -> status.equals(s.getString("status")) && s.getInteger("publishedPort") == publishedPort;
+  }
+
+  /** The forwards the forward verticle holds now ({@link Addresses#FORWARDS_LIST}). */
+  public List<JsonObject> forwards() throws Exception {
+    JsonObject reply = vertx.eventBus().<JsonObject>request(Addresses.FORWARDS_LIST, new JsonObject(),
+        new DeliveryOptions().setSendTimeout(5000)).await(10, TimeUnit.SECONDS).body();
+    return reply.getJsonArray("forwards").stream().map(JsonObject.class::cast).toList();
   }
 
   @Override

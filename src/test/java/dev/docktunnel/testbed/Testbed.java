@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
@@ -72,6 +74,9 @@ public final class Testbed implements AutoCloseable {
     private volatile String storageDriver;
     private volatile String hostPublicKeyLine;
     private volatile Duration startupTime = Duration.ZERO;
+
+    private final Faults faults = new Faults(this);
+    private final ContainerServers containerServers = new ContainerServers(this);
 
     private Testbed(Prerequisites.Tools tools, String name, int octet2, int octet3) {
         this.tools = tools;
@@ -390,9 +395,55 @@ public final class Testbed implements AutoCloseable {
         return id;
     }
 
-    /** Force-removes every container (running or not) and its anonymous volumes. */
+    /**
+     * Runs a container that publishes {@code echoHostPort}, {@code oweHostPort} and
+     * {@code sourceHostPort}, with a {@link StreamServer} (real backlog, thread per connection)
+     * in its network namespace, and waits until the server listens. The owe port sends
+     * {@code oweBytes} after the request's EOF. {@link #removeAllContainers()} stops the server.
+     */
+    public StreamServerContainer runStreamServer(String containerName, int echoHostPort, int oweHostPort,
+                                                 int sourceHostPort, int oweBytes) {
+        return containerServers.start(containerName, echoHostPort, oweHostPort, sourceHostPort, oweBytes, List.of());
+    }
+
+    /**
+     * The published TCP ports of the running containers as {@code docker ps} lists them, one
+     * entry per container and host port (the IPv4 and IPv6 bindings of a port count once).
+     */
+    public Set<PublishedTcpPort> publishedTcpPorts() {
+        Set<PublishedTcpPort> ports = new TreeSet<>();
+        Pattern binding = Pattern.compile(":(\\d+)->\\d+/tcp");
+        for (String line : docker("ps", "--no-trunc", "--format", "{{.ID}}\t{{.Ports}}").lines().toList()) {
+            String[] fields = line.split("\t", 2);
+            if (fields.length < 2) {
+                continue;
+            }
+            Matcher m = binding.matcher(fields[1]);
+            while (m.find()) {
+                ports.add(new PublishedTcpPort(fields[0], Integer.parseInt(m.group(1))));
+            }
+        }
+        return ports;
+    }
+
+    /** One published TCP port of a running container. */
+    public record PublishedTcpPort(String containerId, int hostPort) implements Comparable<PublishedTcpPort> {
+        @Override
+        public int compareTo(PublishedTcpPort o) {
+            int byId = containerId.compareTo(o.containerId);
+            return byId != 0 ? byId : Integer.compare(hostPort, o.hostPort);
+        }
+    }
+
+    /** Force-removes every container (running or not) and its anonymous volumes, and stops their stream servers. */
     public void removeAllContainers() {
+        containerServers.stopAll();
         Cleanup.removeAllContainers(tools.dockerCli(), dockerSocket());
+    }
+
+    /** The fault tools: sshd, SSH connection, dockerd and link faults. */
+    public Faults faults() {
+        return faults;
     }
 
     // ---------------------------------------------------------------- commands and probes
@@ -570,8 +621,9 @@ public final class Testbed implements AutoCloseable {
 
     private void bringUp() {
         createNetwork();
-        Path sshdConfig = writeSshConfig();
-        launch("sshd", List.of(tools.sshd().toString(), "-D", "-e", "-f", sshdConfig.toString()));
+        writeSshKeys();
+        Path sshdConfig = writeSshdConfig(List.of());
+        launch("sshd", sshdCommand(sshdConfig));
         Path containerdConfig = writeContainerdConfig();
         launch("containerd", List.of(tools.containerd().toString(), "--config", containerdConfig.toString()));
         Path imageTar = buildImageTar(); // CPU work while containerd starts
@@ -605,7 +657,7 @@ public final class Testbed implements AutoCloseable {
                         .getBytes(StandardCharsets.UTF_8)).orThrow();
     }
 
-    private Path writeSshConfig() {
+    private void writeSshKeys() {
         try {
             String keygen = tools.sshKeygen().toString();
             Path hostKey = workDir.resolve("ssh_host_ed25519_key");
@@ -619,7 +671,19 @@ public final class Testbed implements AutoCloseable {
             Files.writeString(knownHostsFile(), namespaceIp + " " + hostPublicKeyLine + "\n");
             // sshd refuses to start without its privilege separation dir.
             Files.createDirectories(Path.of("/run/sshd"));
-            String config = String.join("\n",
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Writes (or rewrites) the sshd_config, with {@code extraOptions} (whole config lines such as
+     * {@code RekeyLimit 1M}) at the end, and checks it with {@code sshd -t}.
+     */
+    Path writeSshdConfig(List<String> extraOptions) {
+        Path hostKey = workDir.resolve("ssh_host_ed25519_key");
+        try {
+            List<String> lines = new ArrayList<>(List.of(
                     "# docktunnel testbed sshd (" + name + ")",
                     "ListenAddress " + namespaceIp + ":" + SSH_PORT,
                     "HostKey " + hostKey,
@@ -640,11 +704,12 @@ public final class Testbed implements AutoCloseable {
                     // Room for many concurrent connections in tests and benchmarks.
                     "MaxStartups 100:30:200",
                     "MaxSessions 100",
-                    "Subsystem sftp internal-sftp",
+                    "Subsystem sftp internal-sftp"
                     // No Ciphers line: OpenSSH's default list, which includes aes128-gcm@openssh.com.
-                    "");
+                    ));
+            lines.addAll(extraOptions);
             Path file = workDir.resolve("sshd_config");
-            Files.writeString(file, config);
+            Files.writeString(file, String.join("\n", lines) + "\n");
             exec(List.of(tools.sshd().toString(), "-t", "-f", file.toString()), Duration.ofSeconds(10)).orThrow();
             return file;
         } catch (IOException e) {
@@ -751,13 +816,14 @@ public final class Testbed implements AutoCloseable {
         }
     }
 
-    private Process daemon(String daemon) {
+    /** The running process of {@code daemon} ("sshd", "containerd", "dockerd"), or null. */
+    Process daemon(String daemon) {
         synchronized (lifecycleLock) {
             return daemons.get(daemon);
         }
     }
 
-    private List<String> inNamespace(List<String> command) {
+    List<String> inNamespace(List<String> command) {
         List<String> full = new ArrayList<>(List.of(tools.nsenter().toString(), "--net=" + netnsPath(), "--"));
         full.addAll(command);
         return full;
@@ -793,9 +859,50 @@ public final class Testbed implements AutoCloseable {
         }
     }
 
+    // ---------------------------------------------------------------- restarts (for Faults)
+
+    private List<String> sshdCommand(Path config) {
+        return List.of(tools.sshd().toString(), "-D", "-e", "-f", config.toString());
+    }
+
+    /** Starts sshd again with the current sshd_config and waits for its banner. */
+    void relaunchSshd() {
+        launch("sshd", sshdCommand(workDir.resolve("sshd_config")));
+        awaitCondition("sshd on " + namespaceIp + ":" + SSH_PORT, DAEMON_READY_TIMEOUT, this::sshdSendsBanner,
+                daemon("sshd"), workDir.resolve("sshd.log"));
+    }
+
+    /** Starts containerd again (after it was killed) and waits for its socket. */
+    void relaunchContainerd() {
+        Path socket = workDir.resolve("containerd/containerd.sock");
+        try {
+            Files.deleteIfExists(socket); // a killed containerd leaves its socket behind
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        launch("containerd", List.of(tools.containerd().toString(), "--config",
+                workDir.resolve("containerd.toml").toString()));
+        awaitCondition("containerd socket", DAEMON_READY_TIMEOUT, () -> Files.exists(socket), daemon("containerd"),
+                workDir.resolve("containerd.log"));
+    }
+
+    /** Starts dockerd again (after it stopped or was killed) with the storage driver it had. */
+    void relaunchDockerd() {
+        launchDockerd(workDir.resolve("containerd/containerd.sock"), storageDriver);
+    }
+
+    Prerequisites.Tools tools() {
+        return tools;
+    }
+
+    /** A process the tests started that {@link #close()} kills if it is still running. */
+    void trackClientProcess(Process process) {
+        clientProcesses.add(process);
+    }
+
     // ---------------------------------------------------------------- small helpers
 
-    private boolean sshdSendsBanner() {
+    boolean sshdSendsBanner() {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(namespaceIp, SSH_PORT), 500);
             socket.setSoTimeout(2000);
@@ -845,7 +952,7 @@ public final class Testbed implements AutoCloseable {
      * Polls {@code condition} every 50 ms until true. Fails at the deadline, or at once when the
      * {@code process} it depends on has died, with that process's log tail in the message.
      */
-    private void awaitCondition(String what, Duration timeout, BooleanSupplier condition, Process process,
+    void awaitCondition(String what, Duration timeout, BooleanSupplier condition, Process process,
                                 Path log) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {

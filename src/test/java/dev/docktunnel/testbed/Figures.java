@@ -1,0 +1,60 @@
+package dev.docktunnel.testbed;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Small shared helpers of the fault suite: report a figure, pick free ports, read a size property. */
+public final class Figures {
+    private Figures() {
+    }
+
+    /** One measured figure on stdout (kept in the failsafe report), prefixed for grepping. */
+    public static void report(String format, Object... args) {
+        System.out.println("[figures] " + String.format(format, args));
+    }
+
+    /** An integer system property (e.g. {@code -Dfaults.rekey.seconds=60}), or {@code fallback}. */
+    public static int intProperty(String name, int fallback) {
+        String value = System.getProperty(name);
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("system property " + name + " must be an integer, got '" + value + "'");
+        }
+    }
+
+    /** {@code count} distinct ports free on this host's loopback right now (held together while picked). */
+    public static List<Integer> freePorts(int count) {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            List<Integer> ports = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                held.add(socket);
+                ports.add(socket.getLocalPort());
+            }
+            return ports;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            for (ServerSocket socket : held) {
+                try {
+                    socket.close();
+                } catch (IOException ignored) {
+                    // closing a listener we just opened
+                }
+            }
+        }
+    }
+
+    public static int freePort() {
+        return freePorts(1).get(0);
+    }
+}

@@ -336,9 +336,12 @@ public final class Benchmark {
                 Probes.IperfResult result = Probes.parseIperf(run.stdout());
                 return new IperfRun(result, (cpuAfter - cpuBefore) / (double) clockTicks, busyRetries);
             } catch (IOException e) {
-                // A busy server answers "busy", or (its refusal lost in a tunnel's close) just closes the control connection.
+                // A busy server answers "busy", or closes the control connection at once: with the
+                // client's first bytes unread, its close is a reset (direct and through tunnels alike).
                 boolean refusedAtOnce = e.getMessage().contains("busy")
-                        || (e.getMessage().contains("control socket has closed") && run.elapsed().toMillis() < 2_000);
+                        || ((e.getMessage().contains("control socket has closed")
+                                || e.getMessage().contains("Connection reset by peer"))
+                            && run.elapsed().toMillis() < 2_000);
                 if (!refusedAtOnce || System.nanoTime() > deadline) {
                     throw e;
                 }

@@ -58,7 +58,7 @@ class RunCommandIT {
         "--host", testbed.sshUri(),
         "--identity", testbed.clientPrivateKey().toString(),
         "--known-hosts", knownHosts.toString(),
-        "--ssh-config", tmp.resolve("no-ssh-config").toString(),
+        "--ssh-config", "/dev/null",
         "--remote-docker-socket", testbed.dockerSocket().toString(),
         "--state-dir", tmp.resolve("state").toString()));
     command.addAll(List.of(extra));

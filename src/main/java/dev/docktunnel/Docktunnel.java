@@ -5,13 +5,15 @@ import dev.docktunnel.config.DocktunnelConfig;
 import dev.docktunnel.containers.ContainerWatcherVerticle;
 import dev.docktunnel.docker.DockerEngineClient;
 import dev.docktunnel.forward.ForwardVerticle;
-import dev.docktunnel.ssh.HostKeyRefusedException;
+import dev.docktunnel.ssh.SessionState;
 import dev.docktunnel.ssh.SshSessionVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +38,10 @@ public final class Docktunnel {
    * target, refused host key); a host that is merely unreachable is retried in the background.
    */
   public static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config) {
-    SshSessionVerticle ssh = new SshSessionVerticle(config);
+    return start(vertx, config, new SshSessionVerticle(config));
+  }
+
+  private static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config, SshSessionVerticle ssh) {
     DockerEngineClient engine = new DockerEngineClient(vertx, ssh.sessionProvider(), config.remoteDockerSocket());
     return vertx.deployVerticle(new ForwardVerticle(config.forwarding(), ssh.sessionProvider()))
         .compose(id -> vertx.deployVerticle(new ContainerWatcherVerticle(engine)))
@@ -55,7 +60,8 @@ public final class Docktunnel {
   }
 
   /**
-   * Runs until the process is told to stop (SIGINT, SIGTERM) and returns the exit code.
+   * Runs until the process is told to stop (SIGINT, SIGTERM, SIGHUP), then stops gracefully and
+   * ends the process with exit code 0; returns the exit code when the start fails instead.
    * Blocks the calling thread, which is the CLI's main thread, never an event loop.
    */
   public static int runUntilStopped(DocktunnelConfig config) {
@@ -64,42 +70,64 @@ public final class Docktunnel {
     // cost threads, classes and memory.
     System.setProperty("vertx.disableDnsResolver", "true");
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
-    CountDownLatch done = new CountDownLatch(1);
-    int[] exit = {ExitCodes.OK};
+    SshSessionVerticle ssh = new SshSessionVerticle(config);
+    AtomicBoolean stopRequested = new AtomicBoolean();
+    CompletableFuture<Integer> failed = new CompletableFuture<>();
+    // A requested stop exits 0, as service managers expect. The JVM ends a signal-initiated
+    // shutdown with 128+n (143, 130) and System.exit may not be called from a hook (it would
+    // block forever), so the hook ends the process itself with Runtime.halt once the graceful
+    // stop is done. Chosen over sun.misc.Signal handlers: public API (no unsupported-API warning
+    // on every build, no replaced JVM handlers under -Xrs or in an embedding process), and it
+    // covers every signal that starts a shutdown. halt skips hooks that have not finished; we
+    // register the only one, and nothing is left to flush (logs go to stderr unbuffered).
     Thread hook = new Thread(() -> {
+      stopRequested.set(true);
       LOG.info("stopping");
-      stopQuietly(vertx);
-      done.countDown();
+      Runtime.getRuntime().halt(stopQuietly(vertx) ? ExitCodes.OK : ExitCodes.FAILED);
     }, "docktunnel-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    start(vertx, config)
-        .compose(app -> app.ssh().firstConnection())
+    start(vertx, config, ssh)
+        .compose(app -> ssh.firstConnection())
         .onSuccess(state -> LOG.info("ready: forwarding published ports of {} to loopback", config.host()))
         .onFailure(error -> {
-          LOG.error("{}", error.getMessage());
-          exit[0] = error instanceof IllegalArgumentException ? ExitCodes.USAGE : ExitCodes.CONNECT;
-          if (error instanceof HostKeyRefusedException) {
-            exit[0] = ExitCodes.CONNECT;
+          if (stopRequested.get()) {
+            return; // the stop ended the session before it was up: an expected ending, not a failure
           }
-          done.countDown();
+          // A failed session state was logged by the session verticle already: say it once.
+          boolean reported = ssh.state().filter(s -> s.state() == SessionState.State.FAILED).isPresent();
+          if (!reported) {
+            LOG.error("{}", error.getMessage());
+          }
+          failed.complete(error instanceof IllegalArgumentException ? ExitCodes.USAGE
+              : reported ? ExitCodes.CONNECT : ExitCodes.FAILED);
         });
+    int exit;
     try {
-      done.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      exit = failed.join();
+    } catch (RuntimeException e) {
+      exit = ExitCodes.FAILED;
     }
-    if (exit[0] != ExitCodes.OK) {
+    try {
       Runtime.getRuntime().removeShutdownHook(hook);
-      stopQuietly(vertx);
+    } catch (IllegalStateException shuttingDown) {
+      // A stop was requested meanwhile: the hook stops and ends the process; the caller's
+      // System.exit blocks until it has.
+      return ExitCodes.OK;
     }
-    return exit[0];
+    stopQuietly(vertx);
+    return exit;
   }
 
-  private static void stopQuietly(Vertx vertx) {
+  /** Stops Vert.x and every verticle, bounded; false when that failed or took too long. */
+  private static boolean stopQuietly(Vertx vertx) {
     try {
       vertx.close().await(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      return true;
+    } catch (TimeoutException e) {
+      LOG.warn("stopping took longer than {} s; exiting anyway", STOP_TIMEOUT_SECONDS);
     } catch (Exception e) {
-      LOG.warn("stopping took longer than {} s: {}", STOP_TIMEOUT_SECONDS, e.toString());
+      LOG.warn("stopping failed: {}", e.toString());
     }
+    return false;
   }
 }

@@ -4,6 +4,7 @@ import dev.docktunnel.Docktunnel;
 import dev.docktunnel.config.ConfigException;
 import dev.docktunnel.config.ConfigLoader;
 import dev.docktunnel.config.DocktunnelConfig;
+import dev.docktunnel.ssh.SshPreflight;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -59,6 +60,8 @@ public final class RunCommand implements Callable<Integer> {
     DocktunnelConfig config;
     try {
       config = new ConfigLoader(Path.of(System.getProperty("user.home"))).load(configFile, overrides());
+      // Everything is checked before anything starts: a bad value is one line and exit 2.
+      SshPreflight.check(config);
     } catch (ConfigException e) {
       spec.commandLine().getErr().println("docktunnel: " + e.getMessage());
       return ExitCodes.USAGE;

@@ -78,13 +78,44 @@ public final class ConfigLoader {
    */
   public DocktunnelConfig load(Path file, JsonObject overrides) {
     JsonObject merged = defaults();
-    if (file != null) {
-      merge(merged, readFile(file), file.toString());
-    } else if (Files.isRegularFile(DEFAULT_FILE)) {
-      merge(merged, readFile(DEFAULT_FILE), DEFAULT_FILE.toString());
+    Set<String> given = new java.util.HashSet<>();
+    Path read = file != null ? file : Files.isRegularFile(DEFAULT_FILE) ? DEFAULT_FILE : null;
+    if (read != null) {
+      JsonObject layer = readFile(read);
+      merge(merged, layer, read.toString());
+      given.addAll(layer.fieldNames());
     }
     merge(merged, overrides, "the command line");
-    return build(merged);
+    given.addAll(overrides.fieldNames());
+    DocktunnelConfig config = build(merged);
+    checkFiles(config, given.contains("sshConfig"));
+    return config;
+  }
+
+  /**
+   * Checks the files the settings name, so a typo fails here rather than after the session
+   * started: an SSH config file that was given must exist (the default one may be absent), and
+   * known_hosts must be a readable file when it exists (it is created by accept-new).
+   */
+  private static void checkFiles(DocktunnelConfig config, boolean sshConfigGiven) {
+    Path sshConfig = config.sshConfig();
+    if (sshConfigGiven && !Files.exists(sshConfig)) {
+      throw new ConfigException("setting 'sshConfig' (--ssh-config): " + sshConfig + " does not exist"
+          + " (use /dev/null for no SSH config)");
+    }
+    if (Files.isDirectory(sshConfig)) {
+      throw new ConfigException("setting 'sshConfig' (--ssh-config): " + sshConfig + " is a directory, not a file");
+    }
+    if (Files.exists(sshConfig) && !Files.isReadable(sshConfig)) {
+      throw new ConfigException("setting 'sshConfig' (--ssh-config): " + sshConfig + " is not readable");
+    }
+    Path knownHosts = config.knownHosts();
+    if (Files.isDirectory(knownHosts)) {
+      throw new ConfigException("setting 'knownHosts' (--known-hosts): " + knownHosts + " is a directory, not a file");
+    }
+    if (Files.exists(knownHosts) && !Files.isReadable(knownHosts)) {
+      throw new ConfigException("setting 'knownHosts' (--known-hosts): " + knownHosts + " is not readable");
+    }
   }
 
   private static JsonObject readFile(Path file) {
@@ -122,9 +153,36 @@ public final class ConfigLoader {
           base.getJsonObject(key).put(sub, section.getValue(sub));
         }
       } else {
+        checkShape(key, value, source);
         base.put(key, value);
       }
     }
+  }
+
+  /**
+   * Checks a top-level value's type in the layer it comes from: a later layer replaces it, so a
+   * bad value in the file (say {@code "identities": "~/.ssh/id"}) must fail even when the command
+   * line overrides it, or it would go unnoticed until the option is dropped.
+   */
+  private static void checkShape(String key, Object value, String source) {
+    if (key.equals("identities")) {
+      if (!(value instanceof JsonArray array)) {
+        throw new ConfigException("setting 'identities' in " + source + " must be a list of strings like "
+            + "[\"~/.ssh/id_ed25519\"], not " + describe(value));
+      }
+      for (Object item : array) {
+        if (!(item instanceof String s) || s.isBlank()) {
+          throw new ConfigException("setting 'identities' in " + source + " must be a list of file names; found "
+              + describe(item));
+        }
+      }
+    } else if (!(value instanceof String)) {
+      throw new ConfigException("setting '" + key + "' in " + source + " must be a string, not " + describe(value));
+    }
+  }
+
+  private static String describe(Object value) {
+    return value instanceof String s ? "the string \"" + s + "\"" : String.valueOf(value);
   }
 
   private DocktunnelConfig build(JsonObject c) {

@@ -91,6 +91,8 @@ public final class IdentityPlanner {
   private void load(Path file, String origin, boolean reportMissing, List<AuthPlan.FileKey> into,
       List<String> problems) {
     try {
+      // Before the cache: a chmod does not change the modification time.
+      KeyFileLoader.checkProtected(file);
       FileTime modified = Files.getLastModifiedTime(file);
       Cached cached = cache.get(file);
       if (cached == null || !cached.modified().equals(modified)) {
@@ -108,7 +110,7 @@ public final class IdentityPlanner {
     } catch (IOException e) {
       // Attempts repeat; warn once per distinct problem, not once per attempt.
       if (!e.getMessage().equals(reported.put(file, e.getMessage()))) {
-        LOG.warn("{} {} not usable: {}", origin, file, e.getMessage());
+        LOG.warn("{} {} skipped: {}", origin, file, e.getMessage());
       }
       problems.add(e.getMessage());
     }

@@ -9,8 +9,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import org.apache.sshd.common.NamedResource;
 import org.apache.sshd.common.config.keys.FilePasswordProvider;
 import org.apache.sshd.common.session.SessionContext;
@@ -58,6 +62,68 @@ public final class KeyFileLoader {
     }
   }
 
+  /** Raised for a key file that group or others may access; OpenSSH ignores such keys too. */
+  public static final class UnprotectedKeyException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    UnprotectedKeyException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Checks what {@code docktunnel run} needs of a key file the user named, without reading the
+   * key (that may prompt for a passphrase): it exists, is a readable regular file, and only its
+   * owner may access it.
+   *
+   * @throws IOException naming the file and the problem
+   */
+  public static void checkUsable(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      throw new IOException("private key file " + file + " does not exist");
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new IOException("private key file " + file + " is not a regular file");
+    }
+    if (!Files.isReadable(file)) {
+      throw new IOException("private key file " + file + " is not readable (permission denied)");
+    }
+    checkProtected(file);
+  }
+
+  /**
+   * OpenSSH's rule: a private key file that group or others may access at all (mode & 077) is
+   * refused, since anyone else who could read it holds the key. Skipped where the file system
+   * has no POSIX permissions.
+   *
+   * @throws UnprotectedKeyException with OpenSSH's words and the fix
+   */
+  public static void checkProtected(Path file) throws IOException {
+    Set<PosixFilePermission> permissions;
+    try {
+      permissions = Files.getPosixFilePermissions(file);
+    } catch (UnsupportedOperationException e) {
+      return;
+    } catch (NoSuchFileException e) {
+      return; // reported by whoever reads it next, as missing
+    }
+    Set<PosixFilePermission> others = EnumSet.of(
+        PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE,
+        PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
+    if (!Collections.disjoint(permissions, others)) {
+      throw new UnprotectedKeyException("UNPROTECTED PRIVATE KEY FILE: permissions " + octal(permissions) + " for "
+          + file + " are too open; a private key must not be accessible by group or others (chmod 600 " + file + ")");
+    }
+  }
+
+  private static String octal(Set<PosixFilePermission> permissions) {
+    int mode = 0;
+    for (PosixFilePermission p : permissions) {
+      mode |= 1 << (8 - p.ordinal());
+    }
+    return String.format("%04o", mode);
+  }
+
   /** How many passphrases are tried per key, like OpenSSH's NumberOfPasswordPrompts. */
   static final int PASSPHRASE_ATTEMPTS = 3;
 
@@ -77,10 +143,12 @@ public final class KeyFileLoader {
    * Loads the key pairs in {@code file}.
    *
    * @throws EncryptedKeyException when the key is encrypted and there is no prompt
+   * @throws UnprotectedKeyException when group or others have any permission on the file
    * @throws IOException with a message naming the file when it is missing, unreadable, not a
    *     private key, or the passphrase was wrong
    */
   public List<KeyPair> load(Path file) throws IOException {
+    checkProtected(file);
     PathResource resource = new PathResource(file);
     PassphraseProvider passwords = new PassphraseProvider(file);
     try (InputStream in = Files.newInputStream(file)) {

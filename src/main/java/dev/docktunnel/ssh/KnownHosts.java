@@ -3,6 +3,9 @@ package dev.docktunnel.ssh;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -39,6 +42,8 @@ public final class KnownHosts {
   private static final String REVOKED = "revoked";
 
   private final Path file;
+  /** Problems already logged, so a bad line is reported once, not on every lookup. */
+  private final Set<String> warned = new java.util.HashSet<>();
 
   /** @param file the known_hosts file; it need not exist yet */
   public KnownHosts(Path file) {
@@ -190,33 +195,64 @@ public final class KnownHosts {
     return PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(permissions));
   }
 
+  /**
+   * Parses the file line by line. A line that is not UTF-8 or not an entry is skipped with a WARN
+   * naming the file and line (once per distinct problem, as the file is read on every lookup);
+   * the other lines still count, as in OpenSSH, which skips what it cannot parse.
+   */
   private List<Line> read() throws IOException {
-    List<String> text;
+    byte[] bytes;
     try {
-      text = Files.readAllLines(file, StandardCharsets.UTF_8);
+      bytes = Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       return List.of();
     }
-    List<Line> lines = new ArrayList<>(text.size());
-    for (int i = 0; i < text.size(); i++) {
-      String raw = text.get(i).strip();
+    List<Line> lines = new ArrayList<>();
+    CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    int number = 0;
+    for (int start = 0; start < bytes.length; ) {
+      int end = start;
+      while (end < bytes.length && bytes[end] != '\n') {
+        end++;
+      }
+      number++;
+      String raw;
+      try {
+        raw = utf8.decode(ByteBuffer.wrap(bytes, start, end - start)).toString().strip();
+      } catch (CharacterCodingException e) {
+        warnOnce(number, "is not UTF-8 text");
+        raw = "";
+      }
+      start = end + 1;
       if (raw.isEmpty() || raw.charAt(0) == '#') {
         continue;
       }
       try {
         KnownHostEntry entry = KnownHostEntry.parseKnownHostEntry(raw);
         if (entry == null || entry.getKeyEntry() == null) {
+          warnOnce(number, "is not a known_hosts entry");
           continue;
         }
         PublicKey key = entry.getKeyEntry().resolvePublicKey(null, null, PublicKeyEntryResolver.IGNORING);
         if (key != null) {
-          lines.add(new Line(i + 1, entry, key));
+          lines.add(new Line(number, entry, key));
         }
       } catch (RuntimeException | IOException | java.security.GeneralSecurityException e) {
-        // OpenSSH skips lines it cannot parse, too; say which one.
-        LOG.debug("skipping unparsable line {} of {}: {}", i + 1, file, e.getMessage());
+        warnOnce(number, "cannot be parsed (" + e.getMessage() + ")");
       }
     }
     return lines;
+  }
+
+  private void warnOnce(int number, String problem) {
+    String warning = "line " + number + " of " + file + " " + problem + "; skipping it";
+    synchronized (warned) {
+      if (!warned.add(warning)) {
+        return;
+      }
+    }
+    LOG.warn("{}", warning);
   }
 }

@@ -5,6 +5,9 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.net.SocketTimeoutException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,11 +17,13 @@ import java.security.PublicKey;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPrivateCrtKey;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import net.i2p.crypto.eddsa.EdDSAPrivateKey;
 import net.i2p.crypto.eddsa.EdDSAPublicKey;
 import org.apache.sshd.agent.SshAgent;
@@ -40,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * protocol: list identities, sign (with the {@code rsa-sha2-256}/{@code rsa-sha2-512} flags),
  * add and remove identities.
  *
- * <p>One connection per instance; requests are serialized. Calls block on the socket, so use it
- * from MINA's authentication threads or a worker, never from an event loop.
+ * <p>One connection per instance; requests are serialized. Calls block (at most the timeout,
+ * {@link #DEFAULT_TIMEOUT} unless given), so use it from MINA's authentication threads or a
+ * worker, never from an event loop.
  */
 public final class UnixAgentClient implements SshAgent {
 
@@ -54,25 +60,61 @@ public final class UnixAgentClient implements SshAgent {
 
   private static final Logger LOG = LoggerFactory.getLogger(UnixAgentClient.class);
 
+  /**
+   * How long connecting, and each request and its reply, may take. The client runs on MINA's
+   * authentication threads: a hung agent must fail the attempt, not hold that thread for good.
+   */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+
   private final Path socketPath;
+  private final Duration timeout;
+  // Non-blocking, driven through the selector: SocketChannel reads have no timeout otherwise.
   private final SocketChannel channel;
+  private final Selector selector;
 
   /**
-   * Connects to the agent.
+   * Connects to the agent, with {@link #DEFAULT_TIMEOUT}.
    *
    * @param socketPath the agent's socket, usually {@code $SSH_AUTH_SOCK}
    * @throws IOException when nothing listens there; the message names the path
    */
   public UnixAgentClient(Path socketPath) throws IOException {
+    this(socketPath, DEFAULT_TIMEOUT);
+  }
+
+  /**
+   * Connects to the agent.
+   *
+   * @param socketPath the agent's socket, usually {@code $SSH_AUTH_SOCK}
+   * @param timeout how long the connect, and later each request with its reply, may take
+   * @throws IOException when nothing listens there or it does not accept in time; the message
+   *     names the path
+   */
+  public UnixAgentClient(Path socketPath, Duration timeout) throws IOException {
     this.socketPath = Objects.requireNonNull(socketPath, "socketPath");
+    this.timeout = Objects.requireNonNull(timeout, "timeout");
     SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+    Selector sel = null;
     try {
-      ch.connect(UnixDomainSocketAddress.of(socketPath));
+      ch.configureBlocking(false);
+      sel = Selector.open();
+      long deadline = System.nanoTime() + timeout.toNanos();
+      if (!ch.connect(UnixDomainSocketAddress.of(socketPath))) {
+        await(sel, ch, SelectionKey.OP_CONNECT, deadline, "accept the connection");
+        ch.finishConnect();
+      }
     } catch (IOException e) {
       ch.close();
+      if (sel != null) {
+        sel.close();
+      }
+      if (e instanceof SocketTimeoutException) {
+        throw e;
+      }
       throw new IOException("cannot connect to ssh-agent at " + socketPath + ": " + e.getMessage(), e);
     }
     this.channel = ch;
+    this.selector = sel;
   }
 
   /**
@@ -186,7 +228,11 @@ public final class UnixAgentClient implements SshAgent {
 
   @Override
   public void close() throws IOException {
-    channel.close();
+    try {
+      channel.close();
+    } finally {
+      selector.close();
+    }
   }
 
   @Override
@@ -247,30 +293,68 @@ public final class UnixAgentClient implements SshAgent {
     expect(reply, SshAgentConstants.SSH_AGENT_SUCCESS, what);
   }
 
-  /** Sends one framed message (uint32 length, payload) and reads the framed reply. */
+  /**
+   * Sends one framed message (uint32 length, payload) and reads the framed reply, all within the
+   * timeout. A timeout closes the connection: a late reply would answer the next request.
+   */
   private synchronized Buffer request(Buffer payload) throws IOException {
-    byte[] body = payload.getCompactData();
-    ByteBuffer out = ByteBuffer.allocate(4 + body.length);
-    out.putInt(body.length).put(body).flip();
-    while (out.hasRemaining()) {
-      channel.write(out);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String what = SshAgentConstants.getCommandMessageName(payload.array()[payload.rpos()] & 0xFF);
+    try {
+      byte[] body = payload.getCompactData();
+      ByteBuffer out = ByteBuffer.allocate(4 + body.length);
+      out.putInt(body.length).put(body).flip();
+      while (out.hasRemaining()) {
+        if (channel.write(out) == 0) {
+          await(selector, channel, SelectionKey.OP_WRITE, deadline, "take the " + what + " request");
+        }
+      }
+      ByteBuffer lengthBytes = ByteBuffer.allocate(4);
+      readFully(lengthBytes, deadline, what);
+      int length = lengthBytes.flip().getInt();
+      if (length <= 0 || length > MAX_MESSAGE) {
+        throw new SshException("ssh-agent at " + socketPath + " sent a reply of bad length " + length);
+      }
+      ByteBuffer in = ByteBuffer.allocate(length);
+      readFully(in, deadline, what);
+      return new ByteArrayBuffer(in.array());
+    } catch (SocketTimeoutException e) {
+      channel.close();
+      throw e;
     }
-    ByteBuffer lengthBytes = ByteBuffer.allocate(4);
-    readFully(lengthBytes);
-    int length = lengthBytes.flip().getInt();
-    if (length <= 0 || length > MAX_MESSAGE) {
-      throw new SshException("ssh-agent at " + socketPath + " sent a reply of bad length " + length);
-    }
-    ByteBuffer in = ByteBuffer.allocate(length);
-    readFully(in);
-    return new ByteArrayBuffer(in.array());
   }
 
-  private void readFully(ByteBuffer buffer) throws IOException {
+  private void readFully(ByteBuffer buffer, long deadline, String what) throws IOException {
     while (buffer.hasRemaining()) {
-      if (channel.read(buffer) < 0) {
+      int n = channel.read(buffer);
+      if (n < 0) {
         throw new EOFException("ssh-agent at " + socketPath + " closed the connection mid-reply");
       }
+      if (n == 0) {
+        await(selector, channel, SelectionKey.OP_READ, deadline, "answer " + what);
+      }
+    }
+  }
+
+  /** Waits until {@code channel} is ready for {@code op}, or fails at {@code deadline}. */
+  private void await(Selector sel, SocketChannel ch, int op, long deadline, String what) throws IOException {
+    SelectionKey key = ch.register(sel, op);
+    try {
+      while (true) {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0) {
+          throw new SocketTimeoutException("ssh-agent at " + socketPath + " did not " + what + " within "
+              + timeout.toMillis() + " ms; it may be hung or waiting for a confirmation (check SSH_AUTH_SOCK)");
+        }
+        if (sel.select(left) > 0) {
+          sel.selectedKeys().clear();
+          if ((key.readyOps() & op) != 0) {
+            return;
+          }
+        }
+      }
+    } finally {
+      key.interestOps(0);
     }
   }
 }

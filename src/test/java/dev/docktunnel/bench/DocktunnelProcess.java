@@ -46,7 +46,7 @@ final class DocktunnelProcess implements AutoCloseable {
                     "--host", testbed.sshUri(),
                     "--identity", testbed.clientPrivateKey().toString(),
                     "--known-hosts", testbed.knownHostsFile().toString(),
-                    "--ssh-config", dir.resolve("no-ssh-config").toString(), // absent: no user config leaks in
+                    "--ssh-config", "/dev/null", // no user config leaks in
                     "--remote-docker-socket", testbed.dockerSocket().toString(),
                     "--state-dir", dir.resolve("state").toString()));
             Process process = new ProcessBuilder(command)

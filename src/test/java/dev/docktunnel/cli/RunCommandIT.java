@@ -14,7 +14,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -51,16 +54,35 @@ class RunCommandIT {
   }
 
   Process docktunnel(Path knownHosts, String... extra) throws IOException {
+    return docktunnel(List.of(), options(knownHosts, Map.of()), extra);
+  }
+
+  /** The options the tests run with, {@code replaced} ones swapped for the given values. */
+  List<String> options(Path knownHosts, Map<String, String> replaced) {
+    Map<String, String> options = new LinkedHashMap<>();
+    options.put("--host", testbed.sshUri());
+    options.put("--identity", testbed.clientPrivateKey().toString());
+    options.put("--known-hosts", knownHosts.toString());
+    options.put("--ssh-config", "/dev/null");
+    options.put("--remote-docker-socket", testbed.dockerSocket().toString());
+    options.put("--state-dir", tmp.resolve("state").toString());
+    options.putAll(replaced);
+    List<String> args = new ArrayList<>();
+    options.forEach((name, value) -> args.addAll(List.of(name, value)));
+    return args;
+  }
+
+  /**
+   * Starts the jar with {@code launcher} in front of java (e.g. {@code env --default-signal=INT}:
+   * a shell that started the build in the background may have left SIGINT ignored, and an ignored
+   * signal stays ignored across exec).
+   */
+  Process docktunnel(List<String> launcher, List<String> options, String... extra) throws IOException {
     assertTrue(Files.isRegularFile(JAR), "the fat jar is built by `package` before integration tests: " + JAR);
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx64m", "-XX:+UseSerialGC", "-jar", JAR.toString(), "run",
-        "--host", testbed.sshUri(),
-        "--identity", testbed.clientPrivateKey().toString(),
-        "--known-hosts", knownHosts.toString(),
-        "--ssh-config", tmp.resolve("no-ssh-config").toString(),
-        "--remote-docker-socket", testbed.dockerSocket().toString(),
-        "--state-dir", tmp.resolve("state").toString()));
+    List<String> command = new ArrayList<>(launcher);
+    command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx64m", "-XX:+UseSerialGC", "-jar", JAR.toString(), "run"));
+    command.addAll(options);
     command.addAll(List.of(extra));
     Process process = new ProcessBuilder(command)
         .directory(tmp.toFile()) // no conf/docktunnel.json there
@@ -69,6 +91,28 @@ class RunCommandIT {
         .start();
     started.add(process);
     return process;
+  }
+
+  /** Sends {@code signal} to a process this test started, by its PID. */
+  static void signal(Process process, String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+    assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + signal + " failed");
+  }
+
+  /** A requested stop: exit 0, one "stopping" line, no error and no stack trace. */
+  void assertStoppedCleanly(Process process, String how) throws Exception {
+    assertEquals(ExitCodes.OK, exitCode(process), how + " is a requested stop and exits 0: " + output());
+    String out = output();
+    assertEquals(1, count(out, "[INFO] Docktunnel - stopping"), out);
+    assertFalse(out.contains("[ERROR]") || out.contains("Exception") || out.contains("\tat "), out);
+  }
+
+  static int count(String text, String part) {
+    int n = 0;
+    for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + part.length())) {
+      n++;
+    }
+    return n;
   }
 
   String output() throws IOException {
@@ -115,6 +159,8 @@ class RunCommandIT {
     assertTrue(out.contains(testbed.sshHost()), out);
     assertFalse(accepts(port), "nothing may be forwarded after a refused host key");
     assertEquals("", Files.readString(empty), "yes must not record the key");
+    assertEquals(1, count(out, "Host key verification failed"), "the refusal is printed once: " + out);
+    assertFalse(out.contains("org.apache.sshd") || out.contains("did not validate"), "no MINA-internal lines: " + out);
   }
 
   @Test
@@ -138,9 +184,81 @@ class RunCommandIT {
       Thread.sleep(20); // polling the port, bounded by the deadline
     }
     process.destroy(); // SIGTERM to our own child, by handle
-    assertTrue(process.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS), output());
-    assertEquals(143, process.exitValue(), "a clean stop on SIGTERM ends with 128+15: " + output());
+    assertStoppedCleanly(process, "SIGTERM");
     assertFalse(accepts(port), "the forward must close with docktunnel");
+  }
+
+  @Test
+  void ctrlCOnceTheSessionIsUpExitsZero() throws Exception {
+    Process process = docktunnel(List.of("env", "--default-signal=INT"), options(testbed.knownHostsFile(), Map.of()));
+    awaitOutput("ready", process);
+    signal(process, "INT");
+    assertStoppedCleanly(process, "SIGINT");
+  }
+
+  @Test
+  void sigtermBeforeTheSessionIsUpExitsZeroWithoutAStackTrace() throws Exception {
+    // Refused: the address of the test namespace on a port nothing listens on; retried.
+    Process refused = docktunnel(List.of(), options(testbed.knownHostsFile(),
+        Map.of("--host", "ssh://root@" + testbed.sshHost() + ":1")));
+    awaitOutput("Connection refused", refused);
+    refused.destroy(); // SIGTERM, by handle
+    assertStoppedCleanly(refused, "SIGTERM while reconnecting");
+
+    // In flight: a loopback server that accepts and never sends its SSH banner.
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      silent.setSoTimeout((int) EXIT_WAIT.toMillis());
+      Process waiting = docktunnel(List.of(), options(testbed.knownHostsFile(),
+          Map.of("--host", "ssh://root@127.0.0.1:" + silent.getLocalPort())));
+      try (Socket accepted = silent.accept()) {
+        awaitOutput("connecting", waiting);
+        waiting.destroy();
+        assertStoppedCleanly(waiting, "SIGTERM during the first attempt");
+      }
+    }
+  }
+
+  /**
+   * Each bad option: exit 2, exactly one line {@code docktunnel: <what>}, and nothing started (no
+   * verticle logs its start, no port is forwarded).
+   */
+  @Test
+  void everyBadOptionIsOneLineAndExitTwoBeforeAnythingStarts() throws Exception {
+    int port = freePort();
+    testbed.runHttpd("bad-options", port);
+    Path openKey = tmp.resolve("open_key");
+    Files.copy(testbed.clientPrivateKey(), openKey);
+    Files.setPosixFilePermissions(openKey, PosixFilePermissions.fromString("rw-r--r--"));
+    Path stringIdentities = Files.writeString(tmp.resolve("identities.json"),
+        "{\"identities\": \"" + testbed.clientPrivateKey() + "\"}");
+    Path knownHosts = testbed.knownHostsFile();
+    Map<List<String>, String> cases = new LinkedHashMap<>();
+    cases.put(options(knownHosts, Map.of("--ssh-config", "/nonexistent")),
+        "docktunnel: setting 'sshConfig' (--ssh-config): /nonexistent does not exist");
+    cases.put(options(knownHosts, Map.of("--identity", "/nonexistent")),
+        "docktunnel: setting 'identities' (--identity): private key file /nonexistent does not exist");
+    cases.put(options(knownHosts, Map.of("--identity", openKey.toString())),
+        "docktunnel: setting 'identities' (--identity): UNPROTECTED PRIVATE KEY FILE: permissions 0644 for " + openKey);
+    cases.put(options(knownHosts, Map.of("--known-hosts", tmp.toString())),
+        "docktunnel: setting 'knownHosts' (--known-hosts): " + tmp + " is a directory");
+    cases.put(options(knownHosts, Map.of("--host", "ftp://root@" + testbed.sshHost())),
+        "docktunnel: setting 'host' (--host): SSH host 'ftp://root@" + testbed.sshHost() + "' has unsupported scheme 'ftp'");
+    cases.put(options(knownHosts, Map.of("--host", "ssh://root@" + testbed.sshHost() + ":70000")),
+        "docktunnel: setting 'host' (--host): SSH host 'ssh://root@" + testbed.sshHost() + ":70000': port 70000 is out of range");
+    cases.put(options(knownHosts, Map.of("--host", "ssh://root@")), "docktunnel: setting 'host' (--host): SSH host 'ssh://root@' has no host name");
+    cases.put(options(knownHosts, Map.of("--host", "root@bad host")), "contains white space");
+    List<String> withFile = new ArrayList<>(options(knownHosts, Map.of()));
+    withFile.addAll(List.of("--config", stringIdentities.toString()));
+    cases.put(withFile, "docktunnel: setting 'identities' in " + stringIdentities + " must be a list of strings");
+    for (Map.Entry<List<String>, String> c : cases.entrySet()) {
+      Process process = docktunnel(List.of(), c.getKey());
+      assertEquals(ExitCodes.USAGE, exitCode(process), c.getValue() + ": " + output());
+      String out = output();
+      assertTrue(out.contains(c.getValue()), "expected '" + c.getValue() + "' in: " + out);
+      assertEquals(1, out.lines().count(), "one line, nothing started: " + out);
+      assertTrue(out.startsWith("docktunnel: "), out);
+    }
+    assertFalse(accepts(port), "nothing may be forwarded after a bad option");
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.config.DocktunnelConfig.ConflictStrategy;
 import dev.docktunnel.config.DocktunnelConfig.HostKeyChecking;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,5 +77,46 @@ class ConfigLoaderTest {
     Path missing = dir.resolve("nope.json");
     String message = assertThrows(ConfigException.class, () -> loader().load(missing, new JsonObject())).getMessage();
     assertTrue(message.contains(missing.toString()), message);
+  }
+
+  @Test
+  void identitiesAsAStringInTheFileIsAnErrorEvenWithIdentityOnTheCommandLine() throws Exception {
+    Path file = dir.resolve("c.json");
+    Files.writeString(file, "{\"host\": \"h\", \"identities\": \"~/.ssh/id_ed25519\"}");
+    JsonObject cli = new JsonObject().put("identities", new JsonArray().add("/tmp/key"));
+    String message = assertThrows(ConfigException.class, () -> loader().load(file, cli)).getMessage();
+    assertTrue(message.contains("'identities' in " + file) && message.contains("list of strings"), message);
+    Files.writeString(file, "{\"host\": \"h\", \"knownHosts\": 5}");
+    message = assertThrows(ConfigException.class,
+        () -> loader().load(file, new JsonObject().put("knownHosts", "/tmp/kh"))).getMessage();
+    assertTrue(message.contains("'knownHosts' in " + file), message);
+  }
+
+  @Test
+  void givenSshConfigMustExistWhileTheDefaultMayBeAbsent() throws Exception {
+    JsonObject cli = new JsonObject().put("host", "h");
+    assertEquals(Path.of("/home/dev/.ssh/config"), loader().load(null, cli).sshConfig(), "absent default is fine");
+    Path missing = dir.resolve("nonexistent");
+    String message = assertThrows(ConfigException.class,
+        () -> loader().load(null, cli.copy().put("sshConfig", missing.toString()))).getMessage();
+    assertEquals("setting 'sshConfig' (--ssh-config): " + missing + " does not exist (use /dev/null for no SSH config)",
+        message);
+    Path file = dir.resolve("c.json");
+    Files.writeString(file, "{\"host\": \"h\", \"sshConfig\": \"" + missing + "\"}");
+    assertThrows(ConfigException.class, () -> loader().load(file, new JsonObject()), "also from the file");
+    assertEquals(Path.of("/dev/null"), loader().load(null, cli.copy().put("sshConfig", "/dev/null")).sshConfig());
+    message = assertThrows(ConfigException.class,
+        () -> loader().load(null, cli.copy().put("sshConfig", dir.toString()))).getMessage();
+    assertTrue(message.contains("is a directory"), message);
+  }
+
+  @Test
+  void knownHostsMayBeAbsentButNotADirectory() {
+    JsonObject cli = new JsonObject().put("host", "h");
+    Path absent = dir.resolve("known_hosts");
+    assertEquals(absent, loader().load(null, cli.copy().put("knownHosts", absent.toString())).knownHosts());
+    String message = assertThrows(ConfigException.class,
+        () -> loader().load(null, cli.copy().put("knownHosts", dir.toString()))).getMessage();
+    assertEquals("setting 'knownHosts' (--known-hosts): " + dir + " is a directory, not a file", message);
   }
 }

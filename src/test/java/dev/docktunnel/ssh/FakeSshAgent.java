@@ -45,6 +45,7 @@ final class FakeSshAgent implements AutoCloseable {
   private final List<Integer> signFlags = new CopyOnWriteArrayList<>();
   private final AtomicInteger connections = new AtomicInteger();
   private final Thread acceptor;
+  private volatile boolean hanging;
 
   FakeSshAgent(Path socket) throws IOException {
     this.socket = socket;
@@ -66,6 +67,11 @@ final class FakeSshAgent implements AutoCloseable {
   /** The flags of every sign request, in order. */
   List<Integer> signFlags() {
     return List.copyOf(signFlags);
+  }
+
+  /** From now on requests are read and never answered, like an agent stuck on a prompt. */
+  void hang() {
+    hanging = true;
   }
 
   int connections() {
@@ -96,6 +102,9 @@ final class FakeSshAgent implements AutoCloseable {
         ByteBuffer body = ByteBuffer.allocate(length.flip().getInt());
         if (!readFully(client, body)) {
           return;
+        }
+        if (hanging) {
+          continue;
         }
         byte[] reply = handle(new ByteArrayBuffer(body.array()));
         ByteBuffer out = ByteBuffer.allocate(4 + reply.length);

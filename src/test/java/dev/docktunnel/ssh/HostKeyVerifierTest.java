@@ -212,6 +212,28 @@ class HostKeyVerifierTest {
   }
 
   @Test
+  void lineThatIsNotUtf8IsSkippedWithAWarningAndTheRestStillCounts() throws Throwable {
+    byte[] bad = "caf\u00e9.example ".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    byte[] good = (line("box.example", hostKey.getPublic()) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    java.io.ByteArrayOutputStream content = new java.io.ByteArrayOutputStream();
+    content.write(("# comment\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    content.write(bad);
+    content.write(PublicKeyEntry.toString(otherKey.getPublic()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    content.write('\n');
+    content.write(good);
+    Files.write(file, content.toByteArray());
+    KnownHosts knownHosts = new KnownHosts(file);
+    String log = StderrCapture.during(() -> {
+      assertEquals(new KnownHosts.Trusted(3), knownHosts.check("box.example", 22, hostKey.getPublic()));
+      assertEquals(List.of("ssh-ed25519"), knownHosts.knownKeyTypes("box.example", 22));
+    });
+    assertDoesNotThrow(() -> verifier(HostKeyChecking.YES).verify("box.example", 22, hostKey.getPublic()));
+    String warning = "[WARN] KnownHosts - line 2 of " + file + " is not UTF-8 text; skipping it";
+    assertTrue(log.contains(warning), log);
+    assertEquals(log.indexOf(warning), log.lastIndexOf(warning), "one warning per instance, not one per lookup: " + log);
+  }
+
+  @Test
   void trustedLineWinsOverAnotherLineWithAnOldKey() throws Exception {
     Files.writeString(file, line("box.example", otherKey.getPublic()) + "\n" + line("box.example", hostKey.getPublic()) + "\n");
     assertInstanceOf(KnownHosts.Trusted.class, new KnownHosts(file).check("box.example", 22, hostKey.getPublic()));

@@ -76,4 +76,22 @@ class IdentityPlannerTest {
     assertEquals(List.of(plain), plan.fileKeys().stream().map(AuthPlan.FileKey::file).toList());
     assertTrue(plan.problems().get(0).contains("is encrypted") && plan.problems().get(0).contains("ssh-agent"));
   }
+
+  @Test
+  void defaultKeyReadableByOthersIsSkippedNamingTheFile() throws Exception {
+    Path sshDir = Files.createDirectories(dir.resolve(".ssh"));
+    Path open = TestKeys.chmod(TestKeys.writeOpenSsh(sshDir.resolve("id_ed25519"), TestKeys.ed25519(), null), "rw-r--r--");
+    Path fine = TestKeys.writeOpenSsh(sshDir.resolve("id_rsa"), TestKeys.rsa(), null);
+    IdentityPlanner planner = new IdentityPlanner(List.of(), List.of(), sshDir, Optional::empty, new KeyFileLoader(null));
+    AuthPlan plan = planner.plan();
+    assertEquals(List.of(fine), plan.defaultKeys().stream().map(AuthPlan.FileKey::file).toList());
+    assertEquals(1, plan.problems().size(), plan.problems().toString());
+    assertTrue(plan.problems().get(0).startsWith("UNPROTECTED PRIVATE KEY FILE: permissions 0644 for " + open),
+        plan.problems().get(0));
+    // Loaded once while protected, then opened up: the cached key is not offered any more.
+    TestKeys.ownerOnly(open);
+    assertEquals(2, planner.plan().defaultKeys().size());
+    TestKeys.chmod(open, "rw-rw----");
+    assertEquals(List.of(fine), planner.plan().defaultKeys().stream().map(AuthPlan.FileKey::file).toList());
+  }
 }

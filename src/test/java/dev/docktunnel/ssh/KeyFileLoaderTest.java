@@ -97,9 +97,41 @@ class KeyFileLoaderTest {
     Path missing = dir.resolve("absent");
     IOException e1 = assertThrows(IOException.class, () -> noTerminal.load(missing));
     assertTrue(e1.getMessage().contains(missing + " does not exist"), e1.getMessage());
-    Path pub = Files.writeString(dir.resolve("id.pub"), PublicKeyEntry.toString(TestKeys.ed25519().getPublic()));
+    Path pub = TestKeys.ownerOnly(
+        Files.writeString(dir.resolve("id.pub"), PublicKeyEntry.toString(TestKeys.ed25519().getPublic())));
     IOException e2 = assertThrows(IOException.class, () -> noTerminal.load(pub));
     assertTrue(e2.getMessage().contains(pub.toString()), e2.getMessage());
+  }
+
+  @ParameterizedTest
+  @CsvSource({"rw-r--r--,0644", "rw-r-----,0640", "rw----r--,0604", "rw--w----,0620", "rwx--x---,0710"})
+  void keyThatGroupOrOthersMayAccessIsRefusedAsOpenSshDoes(String permissions, String octal) throws Exception {
+    Path file = TestKeys.chmod(TestKeys.writeOpenSsh(dir.resolve("id_open"), TestKeys.ed25519(), null), permissions);
+    KeyFileLoader.UnprotectedKeyException e =
+        assertThrows(KeyFileLoader.UnprotectedKeyException.class, () -> noTerminal.load(file));
+    assertEquals("UNPROTECTED PRIVATE KEY FILE: permissions " + octal + " for " + file + " are too open; "
+        + "a private key must not be accessible by group or others (chmod 600 " + file + ")", e.getMessage());
+    assertThrows(KeyFileLoader.UnprotectedKeyException.class, () -> KeyFileLoader.checkUsable(file));
+  }
+
+  @Test
+  void ownerOnlyKeysLoad() throws Exception {
+    KeyPair pair = TestKeys.ed25519();
+    Path file = TestKeys.writeOpenSsh(dir.resolve("id"), pair, null);
+    for (String permissions : List.of("rw-------", "r--------")) {
+      TestKeys.chmod(file, permissions);
+      KeyFileLoader.checkUsable(file);
+      assertSameKey(pair, noTerminal.load(file));
+    }
+  }
+
+  @Test
+  void checkUsableNamesMissingDirectoryAndUnreadableFiles() throws Exception {
+    Path missing = dir.resolve("nonexistent");
+    IOException e = assertThrows(IOException.class, () -> KeyFileLoader.checkUsable(missing));
+    assertEquals("private key file " + missing + " does not exist", e.getMessage());
+    e = assertThrows(IOException.class, () -> KeyFileLoader.checkUsable(dir));
+    assertEquals("private key file " + dir + " is not a regular file", e.getMessage());
   }
 
   /** Keys written by OpenSSH's ssh-keygen, in its formats, when it is installed. */

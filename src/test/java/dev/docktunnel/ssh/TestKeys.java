@@ -47,7 +47,7 @@ final class TestKeys {
     try (OutputStream out = Files.newOutputStream(file)) {
       OpenSSHKeyPairResourceWriter.INSTANCE.writePrivateKey(pair, "test@docktunnel", encryption, out);
     }
-    return file;
+    return ownerOnly(file);
   }
 
   /** Writes {@code pair} as an unencrypted PKCS#8 PEM file ({@code BEGIN PRIVATE KEY}). */
@@ -55,6 +55,16 @@ final class TestKeys {
     String body = java.util.Base64.getMimeEncoder(64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
         .encodeToString(pair.getPrivate().getEncoded());
     Files.writeString(file, "-----BEGIN PRIVATE KEY-----\n" + body + "\n-----END PRIVATE KEY-----\n");
+    return ownerOnly(file);
+  }
+
+  /** Mode 0600, as ssh-keygen writes private keys (others' access makes a key unusable). */
+  static Path ownerOnly(Path file) throws java.io.IOException {
+    return chmod(file, "rw-------");
+  }
+
+  static Path chmod(Path file, String permissions) throws java.io.IOException {
+    Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString(permissions));
     return file;
   }
 }

@@ -3,6 +3,7 @@ package dev.docktunnel.ssh;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -109,6 +110,32 @@ class UnixAgentClientTest {
       client.removeAllIdentities();
       assertTrue(client.getIdentities().isEmpty());
     }
+  }
+
+  @Test
+  void hungAgentFailsEachRequestWithinTheTimeoutNamingTheSocket() throws Exception {
+    KeyPair ed = TestKeys.ed25519();
+    Duration timeout = Duration.ofMillis(300);
+    try (FakeSshAgent agent = new FakeSshAgent(dir.resolve("agent.sock"))) {
+      agent.add(ed, "ed");
+      agent.hang();
+      UnixAgentClient client = new UnixAgentClient(agent.socket(), timeout);
+      IOException list = assertTimeoutPreemptively(Duration.ofSeconds(10),
+          () -> assertThrows(java.net.SocketTimeoutException.class, client::getIdentities));
+      assertEquals("ssh-agent at " + agent.socket() + " did not answer SSH2_AGENTC_REQUEST_IDENTITIES within 300 ms; "
+          + "it may be hung or waiting for a confirmation (check SSH_AUTH_SOCK)", list.getMessage());
+      assertFalse(client.isOpen(), "a late reply must not answer the next request");
+      UnixAgentClient second = new UnixAgentClient(agent.socket(), timeout);
+      IOException sign = assertTimeoutPreemptively(Duration.ofSeconds(10),
+          () -> assertThrows(IOException.class, () -> second.sign(null, ed.getPublic(), null, new byte[] {1})));
+      assertTrue(sign.getMessage().contains("did not answer SSH2_AGENTC_SIGN_REQUEST within 300 ms"), sign.getMessage());
+      second.close();
+    }
+  }
+
+  @Test
+  void defaultTimeoutIsFiveSeconds() {
+    assertEquals(Duration.ofSeconds(5), UnixAgentClient.DEFAULT_TIMEOUT);
   }
 
   @Test

@@ -43,7 +43,7 @@ public final class RunningDocktunnel implements AutoCloseable {
         .put("host", testbed.sshUri())
         .put("identities", new JsonArray().add(testbed.clientPrivateKey().toString()))
         .put("knownHosts", testbed.knownHostsFile().toString())
-        .put("sshConfig", testbed.workDir().resolve("no-ssh-config").toString())
+        .put("sshConfig", "/dev/null") // no user SSH config leaks in
         .put("remoteDockerSocket", testbed.dockerSocket().toString())
         .put("stateDir", testbed.workDir().resolve("state").toString());
     extra.forEach(e -> settings.put(e.getKey(), e.getValue()));

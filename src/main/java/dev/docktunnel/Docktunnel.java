@@ -7,7 +7,13 @@ import dev.docktunnel.docker.DockerEngineClient;
 import dev.docktunnel.forward.ForwardVerticle;
 import dev.docktunnel.ssh.SessionState;
 import dev.docktunnel.ssh.SshSessionVerticle;
+import dev.docktunnel.bus.Addresses;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +28,7 @@ import org.slf4j.LoggerFactory;
  * Consumers deploy before the SSH verticle so they see its first {@code connected} fact.
  */
 public final class Docktunnel {
+  private static final long READY_QUERY_TIMEOUT_MS = 5_000;
   private static final Logger LOG = LoggerFactory.getLogger(Docktunnel.class);
   private static final long STOP_TIMEOUT_SECONDS = 10;
 
@@ -86,9 +93,10 @@ public final class Docktunnel {
       Runtime.getRuntime().halt(stopQuietly(vertx) ? ExitCodes.OK : ExitCodes.FAILED);
     }, "docktunnel-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    Future<JsonObject> firstSync = firstFact(vertx, Addresses.CONTAINERS_SYNCED);
     start(vertx, config, ssh)
         .compose(app -> ssh.firstConnection())
-        .onSuccess(state -> LOG.info("ready: forwarding published ports of {} to loopback", config.host()))
+        .onSuccess(state -> firstSync.onSuccess(synced -> announceReady(vertx, config, synced)))
         .onFailure(error -> {
           if (stopRequested.get()) {
             return; // the stop ended the session before it was up: an expected ending, not a failure
@@ -116,6 +124,34 @@ public final class Docktunnel {
     }
     stopQuietly(vertx);
     return exit;
+  }
+
+  /** The first fact published on {@code address} from now on. */
+  private static Future<JsonObject> firstFact(Vertx vertx, String address) {
+    Promise<JsonObject> first = Promise.promise();
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(address);
+    consumer.handler(message -> {
+      consumer.unregister();
+      first.tryComplete(message.body());
+    });
+    return first.future();
+  }
+
+  /**
+   * "ready" only once the engine answered (its first container sync), with what there is: the
+   * engine's version, its running containers and the forwards planned for them.
+   */
+  private static void announceReady(Vertx vertx, DocktunnelConfig config, JsonObject synced) {
+    int containers = synced.getJsonArray("ids", new JsonArray()).size();
+    vertx.eventBus().<JsonObject>request(Addresses.FORWARDS_LIST, new JsonObject(),
+            new DeliveryOptions().setSendTimeout(READY_QUERY_TIMEOUT_MS))
+        .onComplete(answer -> {
+          String forwards = answer.succeeded()
+              ? answer.result().body().getJsonArray("forwards", new JsonArray()).size() + " forward(s)"
+              : "forwards unknown (" + answer.cause().getMessage() + ")";
+          LOG.info("ready: {}: Docker engine {}, {} container(s) running, {}", config.host(),
+              synced.getString("engineVersion", "(version unknown)"), containers, forwards);
+        });
   }
 
   /** Stops Vert.x and every verticle, bounded; false when that failed or took too long. */

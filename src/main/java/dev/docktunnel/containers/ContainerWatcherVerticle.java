@@ -75,6 +75,8 @@ public final class ContainerWatcherVerticle extends VerticleBase {
   private EventStream stream;
   /** False while a sync runs: events are queued (as container ids) until the list is applied. */
   private boolean live;
+  /** The engine's version as its last sync read it, for the synced fact. */
+  private String engineVersion;
   private Set<String> queuedIds = new LinkedHashSet<>();
   private long liveSince;
   private Duration backoff;
@@ -141,8 +143,11 @@ public final class ContainerWatcherVerticle extends VerticleBase {
     LOG.info("syncing containers ({})", why);
     engine.ping()
         .compose(v -> engine.version())
-        .compose(version -> engine.events(EVENT_TYPES, version.serverTime(),
-            event -> onEvent(myEpoch, event), error -> onStreamEnd(myEpoch, error)))
+        .compose(version -> {
+          engineVersion = version.version();
+          return engine.events(EVENT_TYPES, version.serverTime(),
+              event -> onEvent(myEpoch, event), error -> onStreamEnd(myEpoch, error));
+        })
         .compose(opened -> {
           if (myEpoch != epoch) {
             opened.cancel(); // superseded while opening
@@ -191,6 +196,7 @@ public final class ContainerWatcherVerticle extends VerticleBase {
     }
     vertx.eventBus().publish(Addresses.CONTAINERS_SYNCED, new JsonObject()
         .put("ids", new JsonArray(List.copyOf(ids)))
+        .put("engineVersion", engineVersion)
         .put("at", clock.instant().toString()));
     live = true;
     liveSince = clock.millis();

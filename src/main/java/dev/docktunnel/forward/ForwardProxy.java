@@ -28,6 +28,8 @@ public final class ForwardProxy {
 
   private final SessionProvider sessions;
   private final EventLoopGroup group;
+  /** Set once docktunnel stops: connection endings from then on are expected, not faults. */
+  private volatile boolean stopping;
 
   /**
    * @param sessions where each connection gets its SSH session
@@ -61,7 +63,7 @@ public final class ForwardProxy {
           @Override
           protected void initChannel(SocketChannel ch) {
             connections.add(ch);
-            ch.pipeline().addLast(new ProxyConnection(sessions, target, counters, log));
+            ch.pipeline().addLast(new ProxyConnection(sessions, target, counters, log, () -> stopping));
           }
         });
     return bootstrap.bind(local);
@@ -85,8 +87,17 @@ public final class ForwardProxy {
     return listener.close();
   }
 
+  /**
+   * Marks the proxy as stopping: connections cut from now on (the session closes with
+   * docktunnel) end quietly rather than as failures.
+   */
+  void stopping() {
+    stopping = true;
+  }
+
   /** Stops the I/O threads; the future completes once they are gone. */
   public Future<Void> close() {
+    stopping = true;
     Promise<Void> stopped = Promise.promise();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> stopped.complete());
     return stopped.future();

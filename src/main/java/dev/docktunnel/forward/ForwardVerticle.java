@@ -74,6 +74,7 @@ public final class ForwardVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    proxy.stopping();
     for (Forward forward : List.copyOf(forwards.values())) {
       remove(forward, "docktunnel is stopping");
     }

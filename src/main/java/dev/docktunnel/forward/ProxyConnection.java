@@ -10,6 +10,7 @@ import io.netty.channel.socket.SocketChannel;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeUnit;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.channel.RemoteWindow;
@@ -47,6 +48,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   private final ForwardTarget target;
   private final ForwardCounters counters;
   private final ConnectionLog log;
+  private final BooleanSupplier proxyStopping;
   private String peer = "?";
   private long connBytesOut;
   private long connBytesIn;
@@ -65,8 +67,10 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   private int localWritesInFlight;
   private boolean flushScheduled;
 
-  ProxyConnection(SessionProvider sessions, ForwardTarget target, ForwardCounters counters, ConnectionLog log) {
+  ProxyConnection(SessionProvider sessions, ForwardTarget target, ForwardCounters counters, ConnectionLog log,
+      BooleanSupplier proxyStopping) {
     this.sessions = sessions;
+    this.proxyStopping = proxyStopping;
     this.target = target;
     this.counters = counters;
     this.log = log;
@@ -353,6 +357,12 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
       return; // already ended; later callbacks of the same ending say nothing new
     }
     failed = true;
+    if (proxyStopping.getAsBoolean()) {
+      // docktunnel is stopping and takes the session with it: an ending, not a fault.
+      LOG.debug("forward to {}: client {} ended by the stop: {}", target, peer, what);
+      reset();
+      return;
+    }
     counters.connectionsFailed.increment();
     LOG.warn("forward to {}: client {}: {}{}", target, peer, what, cause == null ? "" : ": " + cause);
     reset();

@@ -175,6 +175,9 @@ class RunCommandIT {
     Path knownHosts = tmp.resolve("fresh_known_hosts");
     Process process = docktunnel(knownHosts, "--strict-host-key-checking", "accept-new");
     awaitOutput("ready", process);
+    // Ready only once the engine answered, with its summary.
+    assertTrue(output().matches("(?s).*ready: .*: Docker engine \\S+, \\d+ container\\(s\\) running, \\d+ forward\\(s\\).*"),
+        output());
     assertTrue(Files.readString(knownHosts).contains(testbed.sshHost() + " ssh-ed25519 "), Files.readString(knownHosts));
     int port = freePort();
     testbed.runHttpd("web", port);

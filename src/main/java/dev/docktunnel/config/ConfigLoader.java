@@ -56,7 +56,7 @@ public final class ConfigLoader {
         .put("stateDir", "~/.docktunnel")
         .put("ssh", new JsonObject()
             .put("connectTimeout", "10s")
-            .put("keepaliveInterval", "5s")
+            .put("keepaliveInterval", "4s")
             .put("keepaliveCountMax", 2)
             .put("reconnectMinDelay", "500ms")
             .put("reconnectMaxDelay", "30s")

@@ -10,20 +10,27 @@ import java.util.Objects;
  * byte counts ({@link LinkMeter}), then carries out the verdict (send a probe, or close the
  * session).
  *
- * <p>The rules, with I = keepalive interval and C = keepalive count:
+ * <p>The rules, with I = keepalive interval and C = keepalive count (defaults 4 s and 2):
  * <ul>
  *   <li>idle (no bulk traffic within the last I): after I without an inbound byte, send a
  *       keepalive probe; the link is dead when it stays unanswered for I × C. A dead idle link is
- *       noticed within I + I × C (15 s with 5 s × 2); a blip is survived when the probe sent in
- *       it is answered within I × C (TCP retransmits it with backoff once the path is back);
+ *       noticed within I + I × C (12 s, plus up to a second of timer granularity);
  *   <li>data in flight (at least {@link #BULK_BYTES} moved in one check within the last I): a
  *       peer that is streaming to us, or acknowledging our stream with window adjusts, is never
  *       silent for long, so probe after {@link #BUSY_PROBE_AFTER} of inbound silence and call the
- *       link dead after I × C without any inbound byte (10 s with 5 s × 2);
+ *       link dead after I × C without any inbound byte (8 s, plus the granularity);
  *   <li>after a wake from sleep ({@link #woke()}): probe at once and call the link dead when the
  *       reply does not come within the wake timeout (2 s), so forwards come back right away.
  * </ul>
  * Any inbound byte after a probe was sent (its reply or anything else) proves the link.
+ *
+ * <p>The trade-off: a network blip is survived when the probe sent during it is answered within
+ * I × C, which TCP's retransmission (with exponential backoff) achieves for any idle blip up to
+ * ~6 s, and for a 10 s blip that begins with no probe due (the probe then goes out 4 s into the
+ * blip and its retransmission 10.2 s in gets through before its 12 s limit). With data in flight
+ * a blip longer than I × C ends the session; it is replaced at once, and a longer wait is what
+ * makes users see a hung tunnel. Raising {@code ssh.keepaliveInterval} buys tolerance for
+ * detection time.
  * TCP_USER_TIMEOUT would do the in-flight part in the kernel, but the JDK's NIO2 sockets MINA
  * uses cannot set it (jdk.net.ExtendedSocketOptions has only the TCP keepalive knobs).
  */

@@ -33,7 +33,7 @@ class ConfigLoaderTest {
     assertEquals("/var/run/docker.sock", c.remoteDockerSocket());
     assertEquals(List.of("127.0.0.1", "::1"), c.forwarding().bindAddresses());
     assertEquals(ConflictStrategy.FAIL, c.forwarding().conflictStrategy());
-    assertEquals(Duration.ofSeconds(5), c.ssh().keepaliveInterval());
+    assertEquals(Duration.ofSeconds(4), c.ssh().keepaliveInterval());
     assertEquals(2, c.ssh().keepaliveCountMax());
     assertEquals(Duration.ofSeconds(10), c.ssh().connectTimeout());
     assertFalse(c.ssh().waitForHost(), "the first connection fails fast unless told to wait");

@@ -51,6 +51,11 @@ public final class RunCommand implements Callable<Integer> {
       description = "OpenSSH client config for HostName, User, Port, IdentityFile (default ~/.ssh/config)")
   String sshConfig;
 
+  @Option(names = "--wait",
+      description = "keep retrying until the host answers and accepts a key, instead of exiting 3 on the first "
+          + "failure (for service use; setting: ssh.waitForHost)")
+  boolean waitForHost;
+
   @Option(names = "--config", paramLabel = "FILE",
       description = "config file (default: conf/docktunnel.json when present); options given here win")
   Path configFile;
@@ -81,6 +86,9 @@ public final class RunCommand implements Callable<Integer> {
     putIfSet(o, "remoteDockerSocket", remoteDockerSocket);
     putIfSet(o, "stateDir", stateDir);
     putIfSet(o, "sshConfig", sshConfig);
+    if (waitForHost) {
+      o.put("ssh", new JsonObject().put("waitForHost", true));
+    }
     return o;
   }
 

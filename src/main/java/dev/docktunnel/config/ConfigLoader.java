@@ -34,7 +34,7 @@ public final class ConfigLoader {
   private static final Set<String> TOP_LEVEL = Set.of("host", "identities", "knownHosts", "sshConfig",
       "strictHostKeyChecking", "remoteDockerSocket", "stateDir", "ssh", "forwarding");
   private static final Set<String> SSH_KEYS = Set.of("connectTimeout", "keepaliveInterval",
-      "keepaliveCountMax", "reconnectMinDelay", "reconnectMaxDelay", "progressTimeout", "ptySession");
+      "keepaliveCountMax", "reconnectMinDelay", "reconnectMaxDelay", "progressTimeout", "ptySession", "waitForHost");
   private static final Set<String> FORWARDING_KEYS = Set.of("bindAddresses", "include", "exclude",
       "conflictStrategy");
 
@@ -55,13 +55,14 @@ public final class ConfigLoader {
         .put("remoteDockerSocket", "/var/run/docker.sock")
         .put("stateDir", "~/.docktunnel")
         .put("ssh", new JsonObject()
-            .put("connectTimeout", "15s")
-            .put("keepaliveInterval", "15s")
-            .put("keepaliveCountMax", 3)
+            .put("connectTimeout", "10s")
+            .put("keepaliveInterval", "4s")
+            .put("keepaliveCountMax", 2)
             .put("reconnectMinDelay", "500ms")
             .put("reconnectMaxDelay", "30s")
             .put("progressTimeout", "5m")
-            .put("ptySession", true))
+            .put("ptySession", true)
+            .put("waitForHost", false))
         .put("forwarding", new JsonObject()
             .put("bindAddresses", new JsonArray().add("127.0.0.1").add("::1"))
             .put("include", new JsonArray())
@@ -215,10 +216,8 @@ public final class ConfigLoader {
     if (countMax < 1) {
       throw new ConfigException("setting 'ssh.keepaliveCountMax' must be at least 1, not " + countMax);
     }
-    Object pty = ssh.getValue("ptySession");
-    if (!(pty instanceof Boolean)) {
-      throw new ConfigException("setting 'ssh.ptySession' must be true or false, not " + pty);
-    }
+    boolean pty = bool(ssh, "ptySession");
+    boolean waitForHost = bool(ssh, "waitForHost");
     return new DocktunnelConfig(
         host.trim(),
         list(c, "identities", "identities", this::path),
@@ -228,7 +227,7 @@ public final class ConfigLoader {
         socket,
         path(string(c, "stateDir")),
         new Ssh(positive(ssh, "connectTimeout"), positive(ssh, "keepaliveInterval"), countMax,
-            min, max, positive(ssh, "progressTimeout"), (Boolean) pty),
+            min, max, positive(ssh, "progressTimeout"), pty, waitForHost),
         new Forwarding(
             list(fwd, "bindAddresses", "forwarding.bindAddresses", ConfigLoader::loopbackAddress),
             list(fwd, "include", "forwarding.include", text -> portRange(text, "forwarding.include")),
@@ -265,6 +264,14 @@ public final class ConfigLoader {
       throw new ConfigException("setting 'ssh." + key + "' must be a whole number, not " + v);
     }
     return i;
+  }
+
+  private static boolean bool(JsonObject ssh, String key) {
+    Object v = ssh.getValue(key);
+    if (!(v instanceof Boolean b)) {
+      throw new ConfigException("setting 'ssh." + key + "' must be true or false, not " + v);
+    }
+    return b;
   }
 
   private static Duration positive(JsonObject ssh, String key) {

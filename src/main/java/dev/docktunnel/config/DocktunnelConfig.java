@@ -68,8 +68,10 @@ public record DocktunnelConfig(
    * @param reconnectMinDelay first backoff step after a lost session
    * @param reconnectMaxDelay backoff ceiling
    * @param progressTimeout how long reconnecting may go without progress before the state is
-   *     {@code failed}
+   *     {@code failed} (retries go on, at the maximum backoff)
    * @param ptySession keep one PTY session open so OpenSSH's sshd sets TCP_NODELAY
+   * @param waitForHost until the first connection succeeds, keep retrying (service use) instead
+   *     of failing fast on an unreachable host or refused authentication
    */
   public record Ssh(
       Duration connectTimeout,
@@ -78,7 +80,8 @@ public record DocktunnelConfig(
       Duration reconnectMinDelay,
       Duration reconnectMaxDelay,
       Duration progressTimeout,
-      boolean ptySession) {
+      boolean ptySession,
+      boolean waitForHost) {
   }
 
   /** What to do when a forward's local port is taken. */

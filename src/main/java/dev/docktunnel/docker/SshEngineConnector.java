@@ -50,6 +50,7 @@ final class SshEngineConnector implements EngineConnector {
     Context context = vertx.getOrCreateContext();
     ClientSession session = sessions.current().orElse(null);
     if (session == null || !session.isOpen()) {
+      sessions.wake(); // a Docker request is waiting: reconnect now rather than at the next backoff step
       return Future.failedFuture(new DockerEngineException(
           "cannot reach the Docker engine: the SSH session is not connected"));
     }

@@ -7,8 +7,9 @@ import java.util.function.DoubleSupplier;
 
 /**
  * When to try again: exponential backoff from {@code minDelay} doubling up to {@code maxDelay},
- * with jitter so many clients do not retry in lockstep, and when to give up: no progress for
- * {@code progressTimeout}. Pure; the randomness and the clock are passed in.
+ * with jitter so many clients do not retry in lockstep, and when the session counts as
+ * {@code failed}: no progress for {@code progressTimeout}. Failed is a state, not an ending: the
+ * retries go on at the maximum backoff. Pure; the randomness and the clock are passed in.
  *
  * @param minDelay the first backoff step
  * @param maxDelay the ceiling
@@ -50,9 +51,24 @@ public record ReconnectPolicy(Duration minDelay, Duration maxDelay, Duration pro
     for (int i = 1; i < failures && step < max; i++) {
       step = Math.min(max, step * 2);
     }
-    step = Math.min(step, max);
+    return jittered(Math.min(step, max), random);
+  }
+
+  /**
+   * The wait before the next attempt: {@link #delay(int, DoubleSupplier)}, or the maximum step
+   * (jittered the same way) once the progress timeout passed, so a long outage costs one attempt
+   * per {@code maxDelay} and no more.
+   */
+  public Duration delay(int failures, Instant lastProgress, Instant now, DoubleSupplier random) {
+    if (progressTimedOut(lastProgress, now)) {
+      return jittered(maxDelay.toMillis(), random);
+    }
+    return delay(failures, random);
+  }
+
+  private Duration jittered(long step, DoubleSupplier random) {
     long jittered = step / 2 + (long) (random.getAsDouble() * (step - step / 2));
-    return Duration.ofMillis(Math.max(min, Math.min(max, jittered)));
+    return Duration.ofMillis(Math.max(minDelay.toMillis(), Math.min(maxDelay.toMillis(), jittered)));
   }
 
   /** Whether the time since the last progress reached the progress timeout. */

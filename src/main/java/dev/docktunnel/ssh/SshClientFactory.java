@@ -17,7 +17,6 @@ import org.apache.sshd.common.NamedFactory;
 import org.apache.sshd.common.cipher.BuiltinCiphers;
 import org.apache.sshd.common.cipher.Cipher;
 import org.apache.sshd.common.config.keys.KeyUtils;
-import org.apache.sshd.common.io.nio2.Nio2ServiceFactoryFactory;
 import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
@@ -28,7 +27,8 @@ import org.apache.sshd.core.CoreModuleProperties;
 
 /**
  * Builds the MINA {@link SshClient} docktunnel uses: our host key verifier, our key order,
- * AES-GCM first, OpenSSH-style keepalive, no idle timeout, TCP_NODELAY, NIO2 transport, and no
+ * AES-GCM first, no idle timeout, TCP_NODELAY, the NIO2 transport with a byte meter (for our own
+ * keepalive, see {@link LinkLiveness}), and no
  * acceptance of server-initiated channels (we never ask for remote forwarding).
  */
 public final class SshClientFactory {
@@ -53,7 +53,7 @@ public final class SshClientFactory {
         // Targets are resolved by SshTargetResolver; MINA must not re-read ~/.ssh/config.
         .hostConfigEntryResolver(HostConfigEntryResolver.EMPTY)
         .build();
-    client.setIoServiceFactoryFactory(new Nio2ServiceFactoryFactory());
+    client.setIoServiceFactoryFactory(new MeteredNio2Transport());
     client.setCipherFactories(cipherPreference());
     client.setSignatureFactories(signaturePreference(List.of()));
     client.setUserAuthFactories(List.of(new OrderedPublicKeyAuth.Factory()));
@@ -65,10 +65,9 @@ public final class SshClientFactory {
 
     client.addSessionListener(new CloseReasonRecorder());
 
-    CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, tuning.keepaliveInterval());
-    CoreModuleProperties.HEARTBEAT_REQUEST.set(client, KEEPALIVE_REQUEST);
-    // A positive count makes MINA send want-reply and drop the session after that many misses.
-    CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, Math.max(1, tuning.keepaliveCountMax()));
+    // Keepalive probes are ours (LinkLiveness, driven by SshSessionVerticle): they also notice a
+    // dead link with data in flight and after a wake from sleep. MINA's heartbeat stays off.
+    CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ZERO);
     // MINA closes sessions idle for 10 minutes by default; an idle daemon must stay connected.
     CoreModuleProperties.IDLE_TIMEOUT.set(client, Duration.ZERO);
     CoreModuleProperties.NIO2_READ_TIMEOUT.set(client, Duration.ZERO);

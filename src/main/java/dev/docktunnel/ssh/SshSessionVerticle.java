@@ -13,6 +13,8 @@ import java.net.UnknownHostException;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.time.Instant;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -20,6 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.function.DoubleSupplier;
+import java.util.function.LongSupplier;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.config.hosts.HostConfigEntry;
@@ -31,6 +34,7 @@ import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.SshException;
 import org.apache.sshd.common.kex.KexProposalOption;
 import org.apache.sshd.common.signature.Signature;
+import org.apache.sshd.common.util.threads.ThreadUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,8 +47,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #start()} completes after the first connection attempt: it fails when the target is
  * invalid or the host key is refused (so {@code docktunnel run} exits with that message), and
- * succeeds otherwise, retrying in the background if that attempt did not connect. Use
- * {@link #firstConnection()} to wait until the session is actually up.
+ * succeeds otherwise. Use {@link #firstConnection()} to wait until the session is actually up:
+ * it fails fast when the first attempt fails (a person is watching), unless
+ * {@code ssh.waitForHost} says to keep trying. After a first success the session never gives up
+ * (see {@link FailureVerdict}); {@link #wake()} asks for an attempt at once.
+ *
+ * <p>Liveness: a timer every {@link #TICK} feeds the socket's byte counts to {@link LinkLiveness}
+ * (our keepalive probes; dead links are closed and reconnected at once) and the clocks to
+ * {@link SleepDetector} (after a wake from sleep the session is probed at once). While
+ * {@code auth_required}, the key files and the agent are polled ({@link AuthInputs}) and a change
+ * triggers an attempt.
  *
  * <p>Threading: MINA calls back on its own threads; every callback hops onto this verticle's
  * context before touching state. Blocking work (reading key files, a passphrase prompt, stopping
@@ -59,11 +71,24 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
    * of 44 ms (see PtyNagleMeasurementTest).
    */
   static final String PTY_COMMAND = "cat";
+  /** The liveness and sleep-detection timer's period. */
+  static final Duration TICK = Duration.ofMillis(500);
+  /** A gap this far beyond {@link #TICK} between ticks means the machine slept or froze. */
+  static final Duration SLEEP_GAP = Duration.ofSeconds(3);
+  /** How long the probe after a wake may go unanswered before the session is replaced. */
+  static final Duration WAKE_PROBE_TIMEOUT = Duration.ofSeconds(2);
+  /** At most one attempt per this interval is started by {@link #wake()}. */
+  static final Duration WAKE_MIN_INTERVAL = Duration.ofSeconds(1);
+  /** How often key files and the agent are polled while {@code auth_required}. */
+  static final Duration AUTH_POLL = Duration.ofSeconds(2);
+  /** A state that lasts (auth_required, failed, reconnecting) is logged again this often. */
+  static final Duration REPEAT_LOG = Duration.ofMinutes(1);
 
   private final DocktunnelConfig config;
   private final SshEnvironment environment;
   private final DoubleSupplier random;
   private final ReconnectPolicy policy;
+  private final LongSupplier wallClock;
   private final Promise<SessionState> firstConnection = Promise.promise();
 
   // Read from any thread.
@@ -77,14 +102,26 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
   private IdentityPlanner identities;
   private boolean everConnected;
   private boolean stopping;
-  private boolean gaveUp;
-  private boolean hostKeyRefused;
+  /** Retrying ended: a refused host key, or the first connection failed without waitForHost. */
+  private boolean terminal;
   private boolean attemptRunning;
   private int attempt;
   private Instant lastProgress;
   private String lastFailure;
   private long retryTimer = -1;
   private ClientSession pending;
+  private AttemptReport currentReport;
+  private LinkLiveness liveness;
+  private final SleepDetector sleep = new SleepDetector(TICK, SLEEP_GAP);
+  private long tickTimer = -1;
+  /** System.nanoTime() of the last attempt started by wake(); 0 before any. */
+  private long lastWakeAttempt;
+  private boolean wakeRequested;
+  private AuthInputs authInputs;
+  private boolean authPollRunning;
+  private long authPollTimer = -1;
+  /** When a lasting state was last logged loudly (WARN/ERROR). */
+  private Instant lastLoudLog = Instant.EPOCH;
 
   /**
    * The verticle for {@code docktunnel run}: SSH settings from {@code config}, keys and agent
@@ -99,13 +136,19 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
    * @param environment where default keys, the agent and the passphrase prompt come from
    */
   public SshSessionVerticle(DocktunnelConfig config, SshEnvironment environment) {
-    this(config, environment, () -> ThreadLocalRandom.current().nextDouble());
+    this(config, environment, () -> ThreadLocalRandom.current().nextDouble(), System::currentTimeMillis);
   }
 
-  SshSessionVerticle(DocktunnelConfig config, SshEnvironment environment, DoubleSupplier random) {
+  /**
+   * @param random uniform values in [0, 1) for the backoff jitter
+   * @param wallClock the wall clock for sleep detection (tests move it to simulate a sleep)
+   */
+  SshSessionVerticle(DocktunnelConfig config, SshEnvironment environment, DoubleSupplier random,
+      LongSupplier wallClock) {
     this.config = Objects.requireNonNull(config, "config");
     this.environment = Objects.requireNonNull(environment, "environment");
     this.random = Objects.requireNonNull(random, "random");
+    this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
     DocktunnelConfig.Ssh ssh = Objects.requireNonNull(config.ssh(), "config.ssh");
     this.policy = new ReconnectPolicy(ssh.reconnectMinDelay(), ssh.reconnectMaxDelay(), ssh.progressTimeout());
   }
@@ -128,9 +171,10 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
 
   /**
    * Completes with the {@code connected} state the first time the session is up; fails when
-   * the session reaches {@code failed} first (refused host key, no progress for the progress
-   * timeout, bad target) or the verticle stops. Stays pending while {@code auth_required}
-   * waits for a usable key; watch {@link Addresses#SSH_STATE} to show that to the user.
+   * the first attempt fails (unreachable, unresolvable, authentication refused, timed out: the
+   * message says what to do), the host key is refused, the target is bad, or the verticle stops.
+   * With {@code ssh.waitForHost} only a refused host key fails it: it stays pending while
+   * {@code auth_required} or {@code failed} retries; watch {@link Addresses#SSH_STATE} for those.
    */
   public Future<SessionState> firstConnection() {
     return firstConnection.future();
@@ -138,8 +182,9 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
 
   /**
    * Tries to connect now instead of waiting for the backoff timer, also after {@code failed}
-   * from the progress timeout (e.g. once the lifecycle restarted the server). No effect while
-   * connected or while an attempt is running. Not after a refused host key: restart instead.
+   * from the progress timeout (e.g. once the lifecycle restarted the server), and counts that as
+   * progress. No effect while connected or while an attempt is running. Not after the retries
+   * ended (refused host key, failed first connection): restart instead.
    */
   public Future<Void> reconnectNow() {
     if (context == null) {
@@ -149,20 +194,58 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
     context.runOnContext(v -> {
       if (stopping) {
         promise.fail("the SSH session verticle is stopping");
-      } else if (hostKeyRefused) {
+      } else if (terminal) {
         promise.fail(state.reason());
-      } else if (current != null || attemptRunning || client == null) {
-        promise.complete();
       } else {
-        cancelRetry();
-        gaveUp = false;
-        attempt = 0;
-        lastProgress = Instant.now();
-        runAttempt();
+        if (current == null && !attemptRunning && client != null) {
+          attempt = 0;
+          lastProgress = Instant.now();
+        }
+        attemptNow("asked to reconnect now", false);
         promise.complete();
       }
     });
     return promise.future();
+  }
+
+  @Override
+  public void wake() {
+    var owner = context;
+    if (owner != null && current == null) {
+      owner.runOnContext(v -> attemptNow("a local connection or Docker request is waiting for the session", true));
+    }
+  }
+
+  /**
+   * Starts an attempt at once unless one is running (then the next retry comes at once), the
+   * session is up, or retrying ended. Rate-limited attempts come at most once per
+   * {@link #WAKE_MIN_INTERVAL}; one asked for sooner is scheduled for then.
+   */
+  private void attemptNow(String why, boolean rateLimited) {
+    if (stopping || terminal || client == null || current != null) {
+      return;
+    }
+    if (attemptRunning) {
+      wakeRequested = true;
+      return;
+    }
+    long now = System.nanoTime();
+    long waitMillis = rateLimited && lastWakeAttempt != 0
+        ? (lastWakeAttempt + WAKE_MIN_INTERVAL.toNanos() - now) / 1_000_000 : 0;
+    if (waitMillis > 0) {
+      wakeRequested = true;
+      cancelRetry();
+      retryTimer = vertx.setTimer(waitMillis, id -> {
+        retryTimer = -1;
+        attemptNow(why, true);
+      });
+      return;
+    }
+    wakeRequested = false;
+    lastWakeAttempt = now;
+    cancelRetry();
+    LOG.debug("SSH attempt to {} now: {}", target.display(), why);
+    runAttempt();
   }
 
   @Override
@@ -178,6 +261,7 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
           client = prepared.client();
           identities = prepared.identities();
           lastProgress = Instant.now();
+          tickTimer = vertx.setPeriodic(TICK.toMillis(), id -> tick());
           LOG.info("SSH target {} resolved to {}; AES-GCM provider {}", config.host(), target.display(),
               SshClientFactory.aesGcmProvider());
           return runAttempt()
@@ -196,6 +280,13 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
   private Future<Void> shutDown() {
     stopping = true;
     cancelRetry();
+    for (long timer : new long[] {tickTimer, authPollTimer}) {
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+      }
+    }
+    tickTimer = -1;
+    authPollTimer = -1;
     ClientSession session = current;
     ClientSession inFlight = pending;
     current = null;
@@ -238,12 +329,14 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
    */
   private Future<Void> runAttempt() {
     retryTimer = -1;
-    if (stopping || gaveUp) {
+    if (stopping || terminal) {
       return Future.succeededFuture();
     }
     attempt++;
     attemptRunning = true;
-    if (state == null || state.state() != SessionState.State.AUTH_REQUIRED) {
+    // In auth_required and failed the state stays until an attempt changes it: no flapping.
+    if (state == null || (state.state() != SessionState.State.AUTH_REQUIRED
+        && state.state() != SessionState.State.FAILED)) {
       publish(everConnected ? SessionState.State.RECONNECTING : SessionState.State.CONNECTING,
           lastFailure == null ? "connecting to " + target.display() : lastFailure, attempt, null);
     }
@@ -376,9 +469,13 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
       return;
     }
     current = session;
+    currentReport = report;
+    liveness = new LinkLiveness(config.ssh().keepaliveInterval(), config.ssh().keepaliveCountMax(),
+        WAKE_PROBE_TIMEOUT, System.nanoTime());
     everConnected = true;
     lastProgress = Instant.now();
     lastFailure = null;
+    stopAuthWatch();
     String reason = "authenticated to " + target.display() + " as " + target.user()
         + (report.accepted() == null ? "" : " with " + report.accepted())
         + "; cipher " + session.getNegotiatedKexParameter(KexProposalOption.C2SENC)
@@ -394,6 +491,8 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
       return;
     }
     current = null;
+    currentReport = null;
+    liveness = null;
     if (stopping) {
       return;
     }
@@ -410,48 +509,240 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
       return Future.succeededFuture();
     }
     HostKeyRefusedException refusal = report.refusal();
-    if (refusal != null) {
-      // A changed or unknown key will not fix itself: give up now, loudly.
-      gaveUp = true;
-      hostKeyRefused = true;
-      publish(SessionState.State.FAILED, refusal.getMessage(), attempt, refusal.fingerprint());
-      firstConnection.tryFail(refusal);
-      return Future.failedFuture(refusal);
-    }
-    if (isAuthRejected(err)) {
+    boolean authRejected = refusal == null && isAuthRejected(err);
+    if (authRejected) {
       // The server is reachable and verified: that is progress; keep waiting for a usable key.
       lastProgress = Instant.now();
-      String reason = authRequiredReason(report, err);
-      if (state == null || state.state() != SessionState.State.AUTH_REQUIRED || !state.reason().equals(reason)) {
-        publish(SessionState.State.AUTH_REQUIRED, reason, attempt, null);
-      }
-      scheduleRetry();
-      return Future.succeededFuture();
     }
-    lastFailure = describe(err);
     Instant now = Instant.now();
-    if (policy.progressTimedOut(lastProgress, now)) {
-      gaveUp = true;
-      String reason = "no SSH session to " + target.display() + " for "
-          + Duration.between(lastProgress, now).toSeconds() + " s (progress timeout "
-          + config.ssh().progressTimeout().toSeconds() + " s); last error: " + lastFailure;
+    FailureVerdict.Cause cause = refusal != null ? FailureVerdict.Cause.HOST_KEY_REFUSED
+        : authRejected ? FailureVerdict.Cause.AUTH_REJECTED : FailureVerdict.Cause.UNREACHABLE;
+    FailureVerdict verdict = FailureVerdict.of(cause, everConnected, config.ssh().waitForHost(),
+        policy.progressTimedOut(lastProgress, now));
+    if (verdict.terminal()) {
+      terminal = true;
+      stopAuthWatch();
+      if (refusal != null) {
+        // A changed or unknown key will not fix itself: give up now, loudly.
+        publish(SessionState.State.FAILED, refusal.getMessage(), attempt, refusal.fingerprint());
+        firstConnection.tryFail(refusal);
+        return Future.failedFuture(refusal);
+      }
+      String reason = firstFailureMessage(err, report, authRejected);
       publish(SessionState.State.FAILED, reason, attempt, null);
       firstConnection.tryFail(new IOException(reason));
       return Future.succeededFuture();
     }
-    if (state != null && state.state() == SessionState.State.AUTH_REQUIRED) {
-      // Attempts in auth_required publish nothing at start; say that the host is gone now.
-      publish(everConnected ? SessionState.State.RECONNECTING : SessionState.State.CONNECTING,
-          lastFailure, attempt, null);
+    SessionState.State previous = state == null ? null : state.state();
+    switch (verdict.state()) {
+      case AUTH_REQUIRED -> {
+        publish(SessionState.State.AUTH_REQUIRED, authRequiredReason(report, err), attempt, null);
+        startAuthWatch();
+      }
+      case FAILED -> {
+        lastFailure = describe(err);
+        stopAuthWatch();
+        publish(SessionState.State.FAILED, "no SSH session to " + target.display() + " for "
+            + Duration.between(lastProgress, now).toSeconds() + " s (progress timeout "
+            + human(config.ssh().progressTimeout()) + "); still retrying every "
+            + human(config.ssh().reconnectMaxDelay()) + " at most, and at once when a connection "
+            + "or Docker request needs it; last error: " + lastFailure, attempt, null);
+      }
+      default -> {
+        lastFailure = describe(err);
+        stopAuthWatch();
+        if (previous == SessionState.State.AUTH_REQUIRED || previous == SessionState.State.FAILED) {
+          // Attempts in these states publish nothing at start; say that the host is gone now.
+          publish(verdict.state(), lastFailure, attempt, null);
+        }
+      }
     }
     scheduleRetry();
     return Future.succeededFuture();
   }
 
   private void scheduleRetry() {
-    Duration delay = policy.delay(Math.max(1, attempt), random);
-    LOG.debug("next SSH attempt to {} in {} ms", target.display(), delay.toMillis());
-    retryTimer = vertx.setTimer(Math.max(1, delay.toMillis()), id -> runAttempt());
+    long delay = policy.delay(Math.max(1, attempt), lastProgress, Instant.now(), random).toMillis();
+    if (wakeRequested) {
+      // Someone asked for an attempt while this one ran: the next comes as soon as the rate allows.
+      wakeRequested = false;
+      delay = Math.min(delay, (lastWakeAttempt + WAKE_MIN_INTERVAL.toNanos() - System.nanoTime()) / 1_000_000);
+    }
+    LOG.debug("next SSH attempt to {} in {} ms", target.display(), delay);
+    retryTimer = vertx.setTimer(Math.max(1, delay), id -> runAttempt());
+  }
+
+  /**
+   * The one message {@code docktunnel run} exits with when the first connection fails: what
+   * failed and what to do about it.
+   */
+  private String firstFailureMessage(Throwable err, AttemptReport report, boolean authRejected) {
+    String retry = " (--wait, or ssh.waitForHost in the config, keeps retrying instead)";
+    if (authRejected) {
+      List<String> offered = report.offered();
+      StringBuilder message = new StringBuilder("Permission denied (publickey) for user '").append(target.user())
+          .append("' at ").append(target.display()).append(": ");
+      if (offered.isEmpty()) {
+        message.append("no key to offer (no usable --identity file, IdentityFile, ssh-agent key or "
+            + "~/.ssh/id_ed25519, id_ecdsa, id_rsa)");
+      } else {
+        message.append("the server accepted none of the offered keys: ").append(String.join(", ", offered));
+      }
+      if (String.valueOf(err.getMessage()).contains("Too many authentication failures")) {
+        message.append(" (the server stopped after its MaxAuthTries; pass the right key first with --identity FILE)");
+      }
+      List<String> problems = report.problems();
+      if (!problems.isEmpty()) {
+        message.append("; problems: ").append(String.join("; ", problems));
+      }
+      message.append(". Check the user name (ssh://USER@host or User in ~/.ssh/config), add the public key to that "
+          + "user's ~/.ssh/authorized_keys on the host, load the right key into ssh-agent (ssh-add) or pass "
+          + "--identity FILE").append(retry);
+      return message.toString();
+    }
+    String what = describe(err);
+    String advice;
+    Throwable root = rootCause(err);
+    if (root instanceof UnresolvedAddressException || root instanceof UnknownHostException) {
+      advice = "check the host name (--host, or HostName in ~/.ssh/config) and the network";
+    } else if (root instanceof ConnectException || root instanceof NoRouteToHostException) {
+      advice = "check that the host is up, that sshd listens on port " + target.port() + " and that no firewall is "
+          + "in the way";
+    } else if (err instanceof TimeoutException || root instanceof TimeoutException) {
+      advice = "check the host name and port, the network and firewalls (ssh.connectTimeout sets the limit)";
+    } else {
+      advice = "check the host and its sshd log";
+    }
+    return what + "; " + advice + retry;
+  }
+
+  private static String human(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+  }
+
+  private static Throwable rootCause(Throwable err) {
+    Throwable root = err;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root;
+  }
+
+  /** The periodic check: sleep detection, then the live session's liveness. */
+  private void tick() {
+    long now = System.nanoTime();
+    Optional<Duration> away = sleep.tick(wallClock.getAsLong(), now);
+    if (away.isPresent()) {
+      LOG.info("woke after {} s away (sleep or freeze); {}", away.get().toSeconds(),
+          current != null ? "probing the SSH session to " + target.display() : "reconnecting to " + target.display());
+      if (current != null && liveness != null) {
+        liveness.woke(now);
+      } else {
+        attemptNow("woke from sleep", false);
+      }
+    }
+    ClientSession session = current;
+    LinkLiveness live = liveness;
+    if (session == null || live == null) {
+      return;
+    }
+    MeteredNio2Transport.LinkMeter meter = MeteredNio2Transport.meterOf(session.getIoSession());
+    if (meter == null) {
+      return; // not our transport (cannot happen with SshClientFactory's client)
+    }
+    switch (live.check(now, meter.inBytes(), meter.outBytes())) {
+      case PROBE -> sendProbe(session, live);
+      case DEAD -> linkDead(session, live.deadReason());
+      default -> {
+      }
+    }
+  }
+
+  /**
+   * Sends one {@code keepalive@openssh.com} global request with want-reply; any reply (OpenSSH
+   * answers failure) proves the link. Sent as a MINA-internal write, so a key exchange in
+   * progress queues it instead of blocking this event loop.
+   */
+  private void sendProbe(ClientSession session, LinkLiveness live) {
+    try {
+      ThreadUtils.runAsInternal(() -> {
+        org.apache.sshd.common.util.buffer.Buffer request = session.createBuffer(SshConstants.SSH_MSG_GLOBAL_REQUEST,
+            SshClientFactory.KEEPALIVE_REQUEST.length() + Byte.SIZE);
+        request.putString(SshClientFactory.KEEPALIVE_REQUEST);
+        request.putBoolean(true);
+        return session.request(request, SshClientFactory.KEEPALIVE_REQUEST,
+            (command, reply) -> context.runOnContext(v -> {
+              if (liveness == live) {
+                live.answered();
+              }
+            }));
+      });
+    } catch (Exception e) {
+      linkDead(session, "keepalive could not be sent: " + e.getMessage());
+    }
+  }
+
+  /** Closes a session whose link is dead; its close listener reconnects at once. */
+  private void linkDead(ClientSession session, String why) {
+    if (session != current) {
+      return;
+    }
+    LOG.warn("SSH link to {} is dead: {}; closing the session and reconnecting", target.display(), why);
+    if (currentReport != null) {
+      currentReport.closeReason(why);
+    }
+    liveness = null;
+    session.close(true);
+  }
+
+  /**
+   * While {@code auth_required}: polls the key files and the agent ({@link AuthInputs}) and
+   * tries at once when they change. Started on entering the state, stopped on leaving it.
+   */
+  private void startAuthWatch() {
+    if (authPollTimer >= 0 || stopping) {
+      return;
+    }
+    authInputs = null;
+    pollAuthInputs();
+    authPollTimer = vertx.setPeriodic(AUTH_POLL.toMillis(), id -> pollAuthInputs());
+  }
+
+  private void stopAuthWatch() {
+    if (authPollTimer >= 0) {
+      vertx.cancelTimer(authPollTimer);
+      authPollTimer = -1;
+    }
+    authInputs = null;
+  }
+
+  private void pollAuthInputs() {
+    if (authPollRunning) {
+      return;
+    }
+    authPollRunning = true;
+    List<Path> keyFiles = new ArrayList<>(config.identities());
+    keyFiles.addAll(target.identityFiles());
+    if (environment.sshDir() != null) {
+      IdentityPlanner.DEFAULT_KEY_FILES.forEach(name -> keyFiles.add(environment.sshDir().resolve(name)));
+    }
+    vertx.executeBlocking(() -> AuthInputs.read(keyFiles, environment.agentSocket().get()))
+        .onComplete(outcome -> {
+          authPollRunning = false;
+          if (outcome.failed()) {
+            LOG.warn("cannot check key files and ssh-agent for changes: {}", outcome.cause().toString());
+            return;
+          }
+          if (state == null || state.state() != SessionState.State.AUTH_REQUIRED || authPollTimer < 0) {
+            return;
+          }
+          AuthInputs now = outcome.result();
+          if (authInputs != null && !authInputs.equals(now)) {
+            LOG.info("key files or ssh-agent keys changed; trying {} again", target.display());
+            attemptNow("key files or ssh-agent keys changed", false);
+          }
+          authInputs = now;
+        });
   }
 
   private void cancelRetry() {
@@ -498,10 +789,7 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
 
   /** A one-line, user-facing description of a failed attempt. */
   private String describe(Throwable err) {
-    Throwable root = err;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
+    Throwable root = rootCause(err);
     String where = target == null ? config.host() : target.display();
     if (err instanceof TimeoutException || root instanceof TimeoutException) {
       return "no SSH session to " + where + " within " + config.ssh().connectTimeout().toSeconds()
@@ -518,18 +806,35 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
     return "SSH session to " + where + " failed: " + message;
   }
 
-  /** Publishes a fact and logs it: one line per state change, repeats at debug. */
+  /**
+   * Publishes a fact and logs it: one line per state change; a trouble state that lasts
+   * (auth_required, failed, reconnecting) again at WARN/ERROR once per {@link #REPEAT_LOG},
+   * other repeats at debug. The failure that ends the first connection is logged at debug only:
+   * whoever waits on {@link #firstConnection()} reports it (docktunnel run prints it once).
+   */
   private void publish(SessionState.State newState, String reason, int attemptNumber, String fingerprint) {
     SessionState previous = state;
-    SessionState fact = new SessionState(newState, config.host(), reason, Instant.now(), attemptNumber, fingerprint);
+    Instant now = Instant.now();
+    SessionState fact = new SessionState(newState, config.host(), reason, now, attemptNumber, fingerprint);
     state = fact;
     boolean changed = previous == null || previous.state() != newState || !previous.reason().equals(fact.reason());
-    if (newState == SessionState.State.FAILED) {
+    boolean trouble = newState == SessionState.State.FAILED || newState == SessionState.State.AUTH_REQUIRED
+        || newState == SessionState.State.RECONNECTING
+        || (newState == SessionState.State.CONNECTING && attemptNumber > 1);
+    boolean loud = trouble && (changed || Duration.between(lastLoudLog, now).compareTo(REPEAT_LOG) >= 0);
+    if (terminal && !everConnected) {
+      LOG.debug("SSH session {}: {} (attempt {})", newState.text(), fact.reason(), attemptNumber);
+    } else if (loud && newState == SessionState.State.FAILED) {
       LOG.error("SSH session {}: {} (attempt {})", newState.text(), fact.reason(), attemptNumber);
-    } else if (changed) {
+    } else if (loud) {
+      LOG.warn("SSH session {}: {} (attempt {})", newState.text(), fact.reason(), attemptNumber);
+    } else if (changed && !trouble) {
       LOG.info("SSH session {}: {} (attempt {})", newState.text(), fact.reason(), attemptNumber);
     } else {
       LOG.debug("SSH session {}: {} (attempt {})", newState.text(), fact.reason(), attemptNumber);
+    }
+    if (loud) {
+      lastLoudLog = now;
     }
     vertx.eventBus().publish(Addresses.SSH_STATE, fact.toJson());
   }

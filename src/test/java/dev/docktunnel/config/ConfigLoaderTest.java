@@ -1,6 +1,7 @@
 package dev.docktunnel.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,7 +34,19 @@ class ConfigLoaderTest {
     assertEquals("/var/run/docker.sock", c.remoteDockerSocket());
     assertEquals(List.of("127.0.0.1", "::1"), c.forwarding().bindAddresses());
     assertEquals(ConflictStrategy.FAIL, c.forwarding().conflictStrategy());
-    assertEquals(Duration.ofSeconds(15), c.ssh().keepaliveInterval());
+    assertEquals(Duration.ofSeconds(4), c.ssh().keepaliveInterval());
+    assertEquals(2, c.ssh().keepaliveCountMax());
+    assertEquals(Duration.ofSeconds(10), c.ssh().connectTimeout());
+    assertFalse(c.ssh().waitForHost(), "the first connection fails fast unless told to wait");
+  }
+
+  @Test
+  void waitForHostFromFileAndCommandLine() throws Exception {
+    Path file = dir.resolve("w.json");
+    Files.writeString(file, "{\"host\": \"h\", \"ssh\": {\"waitForHost\": true}}");
+    assertTrue(loader().load(file, new JsonObject()).ssh().waitForHost());
+    JsonObject cli = new JsonObject().put("ssh", new JsonObject().put("waitForHost", true));
+    assertTrue(loader().load(null, cli.put("host", "h")).ssh().waitForHost());
   }
 
   @Test
@@ -41,13 +54,13 @@ class ConfigLoaderTest {
     Path file = dir.resolve("c.json");
     Files.writeString(file, """
         {"host": "filehost", "remoteDockerSocket": "/run/user/1000/docker.sock",
-         "ssh": {"keepaliveInterval": "5s"},
+         "ssh": {"keepaliveInterval": "7s"},
          "forwarding": {"conflictStrategy": "next-free", "exclude": ["22", "6000-6100"]}}""");
     DocktunnelConfig c = loader().load(file, new JsonObject().put("host", "clihost"));
     assertEquals("clihost", c.host());
     assertEquals("/run/user/1000/docker.sock", c.remoteDockerSocket());
-    assertEquals(Duration.ofSeconds(5), c.ssh().keepaliveInterval());
-    assertEquals(3, c.ssh().keepaliveCountMax(), "untouched siblings keep their defaults");
+    assertEquals(Duration.ofSeconds(7), c.ssh().keepaliveInterval());
+    assertEquals(2, c.ssh().keepaliveCountMax(), "untouched siblings keep their defaults");
     assertEquals(ConflictStrategy.NEXT_FREE, c.forwarding().conflictStrategy());
     assertEquals(List.of(new PortRange(22, 22), new PortRange(6000, 6100)), c.forwarding().exclude());
   }
@@ -63,6 +76,7 @@ class ConfigLoaderTest {
     assertTrue(error("{\"host\":\"h\",\"hots\":1}").contains("unknown setting 'hots'"));
     assertTrue(error("{\"host\":\"h\",\"ssh\":{\"keepalive\":\"1s\"}}").contains("'ssh.keepalive'"));
     assertTrue(error("{\"host\":\"h\",\"ssh\":{\"keepaliveInterval\":\"soon\"}}").contains("'ssh.keepaliveInterval'"));
+    assertTrue(error("{\"host\":\"h\",\"ssh\":{\"waitForHost\":\"yes\"}}").contains("'ssh.waitForHost' must be true or false"));
     assertTrue(error("{\"host\":\"h\",\"strictHostKeyChecking\":\"no\"}").contains("'strictHostKeyChecking'"));
     assertTrue(error("{\"host\":\"h\",\"forwarding\":{\"bindAddresses\":[\"0.0.0.0\"]}}").contains("not a loopback"));
     assertTrue(error("{\"host\":\"h\",\"forwarding\":{\"include\":[\"70000\"]}}").contains("'forwarding.include'"));

@@ -48,6 +48,16 @@ class ReconnectPolicyTest {
   }
 
   @Test
+  void afterTheProgressTimeoutEveryRetryWaitsTheMaximumStep() {
+    Instant start = Instant.parse("2025-01-01T00:00:00Z");
+    Instant before = start.plus(Duration.ofMinutes(4));
+    Instant after = start.plus(Duration.ofMinutes(5));
+    assertEquals(Duration.ofMillis(1000), policy.delay(1, start, before, () -> 0.9999999), "the usual steps before");
+    assertEquals(Duration.ofMillis(29999), policy.delay(1, start, after, () -> 0.9999999), "the maximum step after");
+    assertEquals(Duration.ofMillis(15000), policy.delay(1, start, after, () -> 0), "jittered in its upper half");
+  }
+
+  @Test
   void badSettingsAreNamed() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new ReconnectPolicy(Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofMinutes(1)));

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.apache.sshd.client.SshClient;
-import org.apache.sshd.common.io.nio2.Nio2ServiceFactoryFactory;
 import org.apache.sshd.core.CoreModuleProperties;
 import org.junit.jupiter.api.Test;
 
@@ -17,7 +16,7 @@ class SshClientFactoryTest {
 
   private final SshClient client = SshClientFactory.create(
       new DocktunnelConfig.Ssh(Duration.ofSeconds(7), Duration.ofSeconds(15), 4, Duration.ofSeconds(1),
-          Duration.ofSeconds(30), Duration.ofMinutes(5), true),
+          Duration.ofSeconds(30), Duration.ofMinutes(5), true, false),
       new HostKeyVerifier(new KnownHosts(Path.of("/nonexistent/known_hosts")), DocktunnelConfig.HostKeyChecking.YES));
 
   @Test
@@ -34,13 +33,12 @@ class SshClientFactoryTest {
 
   @Test
   void keepaliveIdleTimeoutAndSocketOptions() {
-    assertEquals(Duration.ofSeconds(15), CoreModuleProperties.HEARTBEAT_INTERVAL.getRequired(client));
-    assertEquals("keepalive@openssh.com", CoreModuleProperties.HEARTBEAT_REQUEST.getRequired(client));
-    assertEquals(4, CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.getRequired(client));
+    assertEquals(Duration.ZERO, CoreModuleProperties.HEARTBEAT_INTERVAL.getRequired(client),
+        "keepalive probes are the session verticle's (LinkLiveness), not MINA's heartbeat");
     assertEquals(Duration.ZERO, CoreModuleProperties.IDLE_TIMEOUT.getRequired(client));
     assertEquals(Duration.ofSeconds(7), CoreModuleProperties.AUTH_TIMEOUT.getRequired(client));
     assertEquals(true, CoreModuleProperties.TCP_NODELAY.getRequired(client));
-    assertInstanceOf(Nio2ServiceFactoryFactory.class, client.getIoServiceFactoryFactory());
+    assertInstanceOf(MeteredNio2Transport.class, client.getIoServiceFactoryFactory());
   }
 
   @Test

@@ -26,6 +26,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.config.keys.KeyUtils;
@@ -56,6 +57,12 @@ class SshSessionVerticleTest {
   private Path knownHosts;
   private final LinkedBlockingQueue<SessionState> facts = new LinkedBlockingQueue<>();
   private final List<SessionState> seen = new ArrayList<>();
+  // Settings a test may change before building its config.
+  private boolean waitForHost;
+  private Duration minDelay = Duration.ofMillis(50);
+  private Duration maxDelay = Duration.ofMillis(400);
+  private Duration keepaliveInterval = Duration.ofSeconds(2);
+  private int keepaliveCountMax = 3;
 
   @BeforeEach
   void setUp(Vertx vertx) throws Exception {
@@ -86,8 +93,8 @@ class SshSessionVerticleTest {
   private DocktunnelConfig config(List<Path> identities, HostKeyChecking mode, boolean pty, Duration progressTimeout) {
     return new DocktunnelConfig("ssh://tester@127.0.0.1:" + server.port(), identities, knownHosts,
         dir.resolve("ssh_config"), mode, "/var/run/docker.sock", dir.resolve("state"),
-        new DocktunnelConfig.Ssh(Duration.ofSeconds(5), Duration.ofSeconds(2), 3, Duration.ofMillis(50),
-            Duration.ofMillis(400), progressTimeout, pty),
+        new DocktunnelConfig.Ssh(Duration.ofSeconds(5), keepaliveInterval, keepaliveCountMax, minDelay,
+            maxDelay, progressTimeout, pty, waitForHost),
         new DocktunnelConfig.Forwarding(List.of("127.0.0.1"), List.of(), List.of(),
             DocktunnelConfig.ConflictStrategy.FAIL));
   }
@@ -247,6 +254,7 @@ class SshSessionVerticleTest {
   @Test
   void authRequiredWaitsUntilAUsableKeyAppearsInTheAgent() throws Exception {
     trustServerKey();
+    waitForHost = true;
     try (FakeSshAgent agent = new FakeSshAgent(dir.resolve("agent.sock"))) {
       KeyPair other = TestKeys.ed25519();
       agent.add(other, "not authorized");
@@ -268,6 +276,7 @@ class SshSessionVerticleTest {
   @Test
   void noKeyAtAllIsAuthRequiredWithTheProblems() throws Exception {
     trustServerKey();
+    waitForHost = true;
     Path encrypted = TestKeys.writeOpenSsh(dir.resolve("enc"), TestKeys.ed25519(), "pw");
     SshSessionVerticle verticle = new SshSessionVerticle(config(List.of(encrypted)), isolated(Optional.empty()));
     await(vertx.deployVerticle(verticle));
@@ -276,22 +285,182 @@ class SshSessionVerticleTest {
     assertTrue(authRequired.reason().contains(encrypted + " is encrypted"), authRequired.reason());
   }
 
-  @Test
-  void unreachableHostFailsAfterTheProgressTimeout() throws Exception {
-    int closedPort;
+  private static int closedPort() throws Exception {
     try (ServerSocket socket = new ServerSocket(0)) {
-      closedPort = socket.getLocalPort();
+      return socket.getLocalPort();
     }
-    DocktunnelConfig base = config(List.of(clientKeyFile), HostKeyChecking.YES, false, Duration.ofSeconds(1));
-    DocktunnelConfig unreachable = new DocktunnelConfig("ssh://tester@127.0.0.1:" + closedPort, base.identities(),
-        base.knownHosts(), base.sshConfig(), base.strictHostKeyChecking(), base.remoteDockerSocket(), base.stateDir(),
-        base.ssh(), base.forwarding());
-    SshSessionVerticle verticle = new SshSessionVerticle(unreachable, isolated(Optional.empty()));
+  }
+
+  private DocktunnelConfig withHost(DocktunnelConfig base, String host) {
+    return new DocktunnelConfig(host, base.identities(), base.knownHosts(), base.sshConfig(),
+        base.strictHostKeyChecking(), base.remoteDockerSocket(), base.stateDir(), base.ssh(), base.forwarding());
+  }
+
+  @Test
+  void anUnreachableFirstConnectionFailsAtOnceWithWhatToDo() throws Exception {
+    int port = closedPort();
+    SshSessionVerticle verticle = new SshSessionVerticle(
+        withHost(config(List.of(clientKeyFile)), "ssh://tester@127.0.0.1:" + port), isolated(Optional.empty()));
+    await(vertx.deployVerticle(verticle));
+    Throwable error = awaitFailure(verticle.firstConnection());
+    assertTrue(error.getMessage().contains("cannot connect to tester@127.0.0.1:" + port), error.getMessage());
+    assertTrue(error.getMessage().contains("sshd listens on port " + port), error.getMessage());
+    assertTrue(error.getMessage().contains("--wait"), error.getMessage());
+    SessionState failed = awaitFact(state(SessionState.State.FAILED));
+    assertEquals(error.getMessage(), failed.reason());
+    assertTrue(facts.poll(700, TimeUnit.MILLISECONDS) == null, "no retries after the first connection failed");
+  }
+
+  @Test
+  void anUnresolvableNameFailsAtOnce() throws Exception {
+    SshSessionVerticle verticle = new SshSessionVerticle(
+        withHost(config(List.of(clientKeyFile)), "ssh://tester@no-such-host.invalid"), isolated(Optional.empty()));
+    await(vertx.deployVerticle(verticle));
+    Throwable error = awaitFailure(verticle.firstConnection());
+    assertTrue(error.getMessage().contains("cannot resolve host name no-such-host.invalid"), error.getMessage());
+    assertTrue(error.getMessage().contains("check the host name"), error.getMessage());
+  }
+
+  @Test
+  void aRejectedKeyFailsTheFirstConnectionNamingTheUserAndTheKeysOffered() throws Exception {
+    trustServerKey();
+    KeyPair other = TestKeys.ed25519();
+    Path otherFile = TestKeys.writeOpenSsh(dir.resolve("other"), other, null);
+    SshSessionVerticle verticle = new SshSessionVerticle(config(List.of(otherFile)), isolated(Optional.empty()));
+    await(vertx.deployVerticle(verticle));
+    Throwable error = awaitFailure(verticle.firstConnection());
+    String message = error.getMessage();
+    assertTrue(message.startsWith("Permission denied (publickey) for user 'tester' at tester@127.0.0.1:"), message);
+    assertTrue(message.contains(KeyUtils.getFingerPrint(other.getPublic()) + " (" + otherFile + ")"), message);
+    assertTrue(message.contains("authorized_keys") && message.contains("--identity"), message);
+    assertEquals(SessionState.State.FAILED, awaitFact(state(SessionState.State.FAILED)).state());
+    assertTrue(seen.stream().noneMatch(state(SessionState.State.AUTH_REQUIRED)), seen.toString());
+  }
+
+  @Test
+  void withWaitAnUnreachableHostIsFailedAfterTheProgressTimeoutAndStillRetried() throws Exception {
+    waitForHost = true;
+    int port = closedPort();
+    DocktunnelConfig config = withHost(config(List.of(clientKeyFile), HostKeyChecking.YES, false, Duration.ofSeconds(1)),
+        "ssh://tester@127.0.0.1:" + port);
+    SshSessionVerticle verticle = new SshSessionVerticle(config, isolated(Optional.empty()));
     await(vertx.deployVerticle(verticle));
     SessionState failed = awaitFact(state(SessionState.State.FAILED));
-    assertTrue(failed.reason().contains("progress timeout") && failed.reason().contains("cannot connect"), failed.reason());
+    assertTrue(failed.reason().contains("progress timeout") && failed.reason().contains("cannot connect")
+        && failed.reason().contains("still retrying"), failed.reason());
     assertTrue(seen.stream().filter(state(SessionState.State.CONNECTING)).count() >= 2, seen.toString());
-    assertNotNull(awaitFailure(verticle.firstConnection()));
+    assertFalse(verticle.firstConnection().isComplete(), "waiting, not given up");
+
+    server.stop();
+    Files.writeString(knownHosts, "[127.0.0.1]:" + port + " " + PublicKeyEntry.toString(server.hostKey.getPublic()) + "\n");
+    server.start(port);
+    assertEquals(SessionState.State.CONNECTED, await(verticle.firstConnection()).state());
+  }
+
+  @Test
+  void afterAFirstSuccessItNeverGivesUpAndAWakeTriesAtOnce() throws Exception {
+    trustServerKey();
+    maxDelay = Duration.ofSeconds(60); // the backoff alone would not bring it back within the test
+    SshSessionVerticle verticle = new SshSessionVerticle(
+        config(List.of(clientKeyFile), HostKeyChecking.YES, false, Duration.ofSeconds(1)), isolated(Optional.empty()));
+    await(vertx.deployVerticle(verticle));
+    await(verticle.firstConnection());
+    int port = server.port();
+    server.stop();
+    SessionState failed = awaitFact(state(SessionState.State.FAILED));
+    assertTrue(failed.reason().contains("still retrying"), failed.reason());
+    // the retries now wait 30-60 s each
+    server.start(port);
+    long woken = System.nanoTime();
+    verticle.sessionProvider().wake();
+    verticle.sessionProvider().wake(); // a burst of callers makes one attempt
+    SessionState connected = awaitFact(state(SessionState.State.CONNECTED));
+    long millis = (System.nanoTime() - woken) / 1_000_000;
+    assertTrue(millis < 20_000, "connected " + millis + " ms after wake(), not after the backoff");
+    System.out.printf("wake() to connected: %d ms%n", millis);
+    assertTrue(connected.attempt() >= 2, connected.toString());
+    assertTrue(verticle.current().isPresent());
+  }
+
+  @Test
+  void aHalfOpenLinkIsNoticedAndReplaced() throws Exception {
+    trustServerKey();
+    keepaliveInterval = Duration.ofSeconds(1);
+    keepaliveCountMax = 2;
+    try (FreezingRelay relay = new FreezingRelay(server.port())) {
+      Files.writeString(knownHosts, "[127.0.0.1]:" + relay.port() + " "
+          + PublicKeyEntry.toString(server.hostKey.getPublic()) + "\n");
+      SshSessionVerticle verticle = new SshSessionVerticle(
+          withHost(config(List.of(clientKeyFile)), "ssh://tester@127.0.0.1:" + relay.port()), isolated(Optional.empty()));
+      await(vertx.deployVerticle(verticle));
+      awaitFact(state(SessionState.State.CONNECTED));
+      ClientSession first = verticle.current().orElseThrow();
+      // idle for three intervals: answered probes keep the session
+      SessionState quiet = facts.poll(3_500, TimeUnit.MILLISECONDS);
+      assertTrue(quiet == null, "no state change while the link answers: " + quiet);
+      assertTrue(first.isOpen() && verticle.current().orElseThrow() == first);
+
+      long frozen = System.nanoTime();
+      relay.freezeExisting();
+      SessionState lost = awaitFact(state(SessionState.State.RECONNECTING));
+      long detected = (System.nanoTime() - frozen) / 1_000_000;
+      assertTrue(lost.reason().contains("no answer from the server"), lost.reason());
+      System.out.printf("half-open link (keepalive 1 s x 2) noticed after %d ms%n", detected);
+      awaitFact(state(SessionState.State.CONNECTED));
+      assertTrue(verticle.current().orElseThrow() != first);
+      assertFalse(first.isOpen());
+    }
+  }
+
+  @Test
+  void afterAWakeFromSleepTheSessionIsProbedAtOnceAndReplacedWhenDead() throws Exception {
+    trustServerKey();
+    keepaliveInterval = Duration.ofSeconds(30); // no regular probe due during the test
+    AtomicLong wallOffset = new AtomicLong();
+    try (FreezingRelay relay = new FreezingRelay(server.port())) {
+      Files.writeString(knownHosts, "[127.0.0.1]:" + relay.port() + " "
+          + PublicKeyEntry.toString(server.hostKey.getPublic()) + "\n");
+      SshSessionVerticle verticle = new SshSessionVerticle(
+          withHost(config(List.of(clientKeyFile)), "ssh://tester@127.0.0.1:" + relay.port()), isolated(Optional.empty()),
+          () -> 0.5, () -> System.currentTimeMillis() + wallOffset.get());
+      await(vertx.deployVerticle(verticle));
+      awaitFact(state(SessionState.State.CONNECTED));
+      ClientSession first = verticle.current().orElseThrow();
+
+      // a wake with a live link: the probe is answered, the session stays
+      wallOffset.addAndGet(60_000);
+      SessionState none = facts.poll(3_000, TimeUnit.MILLISECONDS);
+      assertTrue(none == null, "an answered wake probe changes nothing: " + none);
+      assertTrue(first.isOpen());
+
+      // the path died during the "sleep": replaced within the 2 s wake probe timeout
+      relay.freezeExisting();
+      long woke = System.nanoTime();
+      wallOffset.addAndGet(60_000);
+      SessionState lost = awaitFact(state(SessionState.State.RECONNECTING));
+      assertTrue(lost.reason().contains("after a wake from sleep"), lost.reason());
+      awaitFact(state(SessionState.State.CONNECTED));
+      long back = (System.nanoTime() - woke) / 1_000_000;
+      System.out.printf("wake with a dead path: new session after %d ms%n", back);
+      assertTrue(back < 10_000, "back " + back + " ms after the wake, not after the 90 s idle detection");
+    }
+  }
+
+  @Test
+  void authRequiredTriesAgainAtOnceWhenAKeyFileAppears() throws Exception {
+    trustServerKey();
+    waitForHost = true;
+    minDelay = Duration.ofSeconds(30); // the backoff alone would not retry within the test
+    maxDelay = Duration.ofSeconds(60);
+    Path later = dir.resolve("later_key");
+    SshSessionVerticle verticle = new SshSessionVerticle(config(List.of(later)), isolated(Optional.empty()));
+    await(vertx.deployVerticle(verticle));
+    SessionState authRequired = awaitFact(state(SessionState.State.AUTH_REQUIRED));
+    assertTrue(authRequired.reason().contains(later + " does not exist"), authRequired.reason());
+    TestKeys.writeOpenSsh(later, clientKey, null);
+    long written = System.nanoTime();
+    awaitFact(state(SessionState.State.CONNECTED));
+    System.out.printf("key file written to connected: %d ms%n", (System.nanoTime() - written) / 1_000_000);
   }
 
   @Test

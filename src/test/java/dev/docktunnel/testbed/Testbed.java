@@ -495,6 +495,30 @@ public final class Testbed implements AutoCloseable {
                 "http://127.0.0.1:" + port + path).orThrow().stdout();
     }
 
+    // ---------------------------------------------------------------- sshd outage (SessionResilienceIT)
+
+    /**
+     * Kills the testbed's sshd and every session process it forked (SIGKILL by PID, deepest
+     * first), like the host's sshd going away: the listener is gone and open sessions drop.
+     */
+    public void killSshd() {
+        Process sshd = daemon("sshd");
+        if (sshd == null || !sshd.isAlive()) {
+            throw new TestbedException("sshd of " + name + " is not running");
+        }
+        Processes.killTree(sshd.toHandle());
+        if (!Processes.awaitGone(sshd.pid(), Duration.ofSeconds(10))) {
+            throw new TestbedException("sshd (pid " + sshd.pid() + ") of " + name + " did not die");
+        }
+    }
+
+    /** Starts sshd again after {@link #killSshd()}, with the same config, and waits for its banner. */
+    public void restartSshd() {
+        launch("sshd", List.of(tools.sshd().toString(), "-D", "-e", "-f", workDir.resolve("sshd_config").toString()));
+        awaitCondition("sshd on " + namespaceIp + ":" + SSH_PORT, DAEMON_READY_TIMEOUT, this::sshdSendsBanner,
+                daemon("sshd"), workDir.resolve("sshd.log"));
+    }
+
     // ---------------------------------------------------------------- teardown
 
     /** Removes everything this testbed created. Idempotent; safe from any thread. */

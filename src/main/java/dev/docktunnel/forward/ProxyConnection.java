@@ -86,6 +86,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
     log.connection("opened", peer, 0, 0);
     Optional<ClientSession> session = sessions.current();
     if (session.isEmpty()) {
+      sessions.wake(); // a user is waiting: try to reconnect now, not after the backoff
       fail("no SSH session (connecting or reconnecting)", null);
       return;
     }

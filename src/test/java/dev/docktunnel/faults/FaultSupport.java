@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /** Bounded waits shared by the fault ITs. */
 final class FaultSupport {
@@ -17,13 +18,21 @@ final class FaultSupport {
 
   /** Polls {@code condition} every 50 ms; returns the nanoTime it first held, or fails with {@code what}. */
   static long awaitTrue(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+    return awaitTrue(what, () -> "", timeout, condition);
+  }
+
+  /** Like {@link #awaitTrue(String, Duration, BooleanSupplier)}; {@code detail} says what was seen at the deadline. */
+  static long awaitTrue(String what, Supplier<String> detail, Duration timeout, BooleanSupplier condition)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       if (condition.getAsBoolean()) {
         return System.nanoTime();
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError(what + ": not true within " + timeout.toMillis() + " ms");
+        String seen = detail.get();
+        throw new AssertionError(what + ": not true within " + timeout.toMillis() + " ms"
+            + (seen.isEmpty() ? "" : "; at the deadline: " + seen));
       }
       Thread.sleep(50); // polling with a deadline
     }

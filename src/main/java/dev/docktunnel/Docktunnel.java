@@ -101,13 +101,11 @@ public final class Docktunnel {
           if (stopRequested.get()) {
             return; // the stop ended the session before it was up: an expected ending, not a failure
           }
-          // A failed session state was logged by the session verticle already: say it once.
-          boolean reported = ssh.state().filter(s -> s.state() == SessionState.State.FAILED).isPresent();
-          if (!reported) {
-            LOG.error("{}", error.getMessage());
-          }
+          // The session verticle leaves a first connection's failure to us (DEBUG there): said once.
+          LOG.error("{}", error.getMessage());
+          boolean sessionFailed = ssh.state().filter(s -> s.state() == SessionState.State.FAILED).isPresent();
           failed.complete(error instanceof IllegalArgumentException ? ExitCodes.USAGE
-              : reported ? ExitCodes.CONNECT : ExitCodes.FAILED);
+              : sessionFailed ? ExitCodes.CONNECT : ExitCodes.FAILED);
         });
     int exit;
     try {

@@ -201,9 +201,9 @@ class RunCommandIT {
 
   @Test
   void sigtermBeforeTheSessionIsUpExitsZeroWithoutAStackTrace() throws Exception {
-    // Refused: the address of the test namespace on a port nothing listens on; retried.
+    // Refused: the address of the test namespace on a port nothing listens on; --wait retries.
     Process refused = docktunnel(List.of(), options(testbed.knownHostsFile(),
-        Map.of("--host", "ssh://root@" + testbed.sshHost() + ":1")));
+        Map.of("--host", "ssh://root@" + testbed.sshHost() + ":1")), "--wait");
     awaitOutput("Connection refused", refused);
     refused.destroy(); // SIGTERM, by handle
     assertStoppedCleanly(refused, "SIGTERM while reconnecting");

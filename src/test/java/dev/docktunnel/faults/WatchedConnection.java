@@ -115,7 +115,9 @@ final class WatchedConnection implements AutoCloseable {
         written.addAndGet(chunk.length);
       }
     } catch (IOException e) {
-      // the reader records how the connection ended
+      // A write fails only after a reset (a FIN still lets us send). Linux reports the reset to
+      // whichever call meets it first; the reader then sees a plain EOF, so record it here.
+      ending.complete(new Ending(System.nanoTime(), read.get(), e));
     }
   }
 

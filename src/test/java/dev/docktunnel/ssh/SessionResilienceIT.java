@@ -80,7 +80,7 @@ class SessionResilienceIT {
         "--host", host,
         "--identity", testbed.clientPrivateKey().toString(),
         "--known-hosts", testbed.knownHostsFile().toString(),
-        "--ssh-config", tmp.resolve("no-ssh-config").toString(),
+        "--ssh-config", "/dev/null",
         "--remote-docker-socket", testbed.dockerSocket().toString(),
         "--state-dir", tmp.resolve("state").toString()));
     command.addAll(List.of(extra));

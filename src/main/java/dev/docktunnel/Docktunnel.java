@@ -42,7 +42,9 @@ public final class Docktunnel {
 
   /**
    * Deploys everything for {@code config}. Fails when the first SSH attempt cannot go on (bad
-   * target, refused host key); a host that is merely unreachable is retried in the background.
+   * target, refused host key). Any other failure of the first connection fails
+   * {@link SshSessionVerticle#firstConnection()} instead (unless {@code ssh.waitForHost}), which
+   * {@link #runUntilStopped} maps to exit code 3.
    */
   public static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config) {
     return start(vertx, config, new SshSessionVerticle(config));

@@ -118,6 +118,8 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
   private long lastWakeAttempt;
   private boolean wakeRequested;
   private AuthInputs authInputs;
+  /** The auth inputs the latest attempt read before building its plan. */
+  private AuthInputs attemptInputs;
   private boolean authPollRunning;
   private long authPollTimer = -1;
   /** When a lasting state was last logged loudly (WARN/ERROR). */
@@ -320,7 +322,7 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
   }
 
   /** What one attempt needs that is read from disk first. */
-  private record Preflight(AuthPlan plan, List<NamedFactory<Signature>> signatures) {
+  private record Preflight(AuthInputs inputs, AuthPlan plan, List<NamedFactory<Signature>> signatures) {
   }
 
   /**
@@ -341,9 +343,15 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
           lastFailure == null ? "connecting to " + target.display() : lastFailure, attempt, null);
     }
     AttemptReport report = new AttemptReport();
-    return vertx.executeBlocking(() -> new Preflight(identities.plan(), SshClientFactory.signaturePreference(
-            verifier.knownHosts().knownKeyTypes(target.hostName(), target.port()))))
-        .compose(preflight -> connectOnce(preflight, report))
+    List<Path> keyFiles = authKeyFiles();
+    // The auth inputs are read before the plan: a key that appears meanwhile counts as a change.
+    return vertx.executeBlocking(() -> new Preflight(AuthInputs.read(keyFiles, environment.agentSocket().get()),
+            identities.plan(), SshClientFactory.signaturePreference(
+                verifier.knownHosts().knownKeyTypes(target.hostName(), target.port()))))
+        .compose(preflight -> {
+          attemptInputs = preflight.inputs();
+          return connectOnce(preflight, report);
+        })
         .transform(outcome -> {
           attemptRunning = false;
           if (outcome.succeeded()) {
@@ -537,7 +545,7 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
     switch (verdict.state()) {
       case AUTH_REQUIRED -> {
         publish(SessionState.State.AUTH_REQUIRED, authRequiredReason(report, err), attempt, null);
-        startAuthWatch();
+        startAuthWatch(attemptInputs);
       }
       case FAILED -> {
         lastFailure = describe(err);
@@ -699,12 +707,12 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
    * While {@code auth_required}: polls the key files and the agent ({@link AuthInputs}) and
    * tries at once when they change. Started on entering the state, stopped on leaving it.
    */
-  private void startAuthWatch() {
+  private void startAuthWatch(AuthInputs usedByTheAttempt) {
+    // Changes count against what the failed attempt saw.
+    authInputs = usedByTheAttempt;
     if (authPollTimer >= 0 || stopping) {
       return;
     }
-    authInputs = null;
-    pollAuthInputs();
     authPollTimer = vertx.setPeriodic(AUTH_POLL.toMillis(), id -> pollAuthInputs());
   }
 
@@ -721,11 +729,7 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
       return;
     }
     authPollRunning = true;
-    List<Path> keyFiles = new ArrayList<>(config.identities());
-    keyFiles.addAll(target.identityFiles());
-    if (environment.sshDir() != null) {
-      IdentityPlanner.DEFAULT_KEY_FILES.forEach(name -> keyFiles.add(environment.sshDir().resolve(name)));
-    }
+    List<Path> keyFiles = authKeyFiles();
     vertx.executeBlocking(() -> AuthInputs.read(keyFiles, environment.agentSocket().get()))
         .onComplete(outcome -> {
           authPollRunning = false;
@@ -743,6 +747,16 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
           }
           authInputs = now;
         });
+  }
+
+  /** The key files an attempt may offer: explicit, IdentityFile, defaults. */
+  private List<Path> authKeyFiles() {
+    List<Path> keyFiles = new ArrayList<>(config.identities());
+    keyFiles.addAll(target.identityFiles());
+    if (environment.sshDir() != null) {
+      IdentityPlanner.DEFAULT_KEY_FILES.forEach(name -> keyFiles.add(environment.sshDir().resolve(name)));
+    }
+    return keyFiles;
   }
 
   private void cancelRetry() {

@@ -46,8 +46,7 @@ class SlowReaderIT {
   @BeforeAll
   static void start(Testbed bed) throws Exception {
     testbed = bed;
-    List<Integer> ports = Figures.freePorts(3);
-    server = bed.runStreamServer("slow-reader", ports.get(0), ports.get(1), ports.get(2), 1 << 20);
+    server = bed.runStreamServer("slow-reader", 1 << 20);
     docktunnel = RunningDocktunnel.start(bed, new JsonObject());
     docktunnel.awaitForward("active", server.sourcePort());
   }

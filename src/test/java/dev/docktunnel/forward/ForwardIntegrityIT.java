@@ -54,13 +54,15 @@ class ForwardIntegrityIT {
   @BeforeAll
   static void start(Testbed bed) throws Exception {
     testbed = bed;
-    List<Integer> ports = Figures.freePorts(5);
-    server = bed.runStreamServer("integrity", ports.get(0), ports.get(1), ports.get(2), OWED_BYTES);
+    server = bed.runStreamServer("integrity", OWED_BYTES);
+    List<Integer> ports = Figures.freePorts(8).stream()
+        .filter(p -> p != server.echoPort() && p != server.owePort() && p != server.sourcePort()
+            && p != server.hangupPort()).toList();
     docktunnel = RunningDocktunnel.start(bed, new JsonObject());
     docktunnel.awaitForward("active", server.echoPort());
     docktunnel.awaitForward("active", server.owePort());
-    referenceEchoPort = ports.get(3);
-    referenceOwePort = ports.get(4);
+    referenceEchoPort = ports.get(0);
+    referenceOwePort = ports.get(1);
     sshForward = bed.startSshLocalForwards(List.of(
         new Testbed.LocalForward(referenceEchoPort, "127.0.0.1", server.echoPort()),
         new Testbed.LocalForward(referenceOwePort, "127.0.0.1", server.owePort())), List.of(), List.of());

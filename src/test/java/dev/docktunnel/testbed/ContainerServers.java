@@ -25,12 +25,17 @@ final class ContainerServers {
         this.testbed = testbed;
     }
 
-    StreamServerContainer start(String containerName, int echoHostPort, int oweHostPort, int sourceHostPort,
-                                int oweBytes, List<String> extraRunOptions) {
+    StreamServerContainer start(String containerName, int oweBytes, List<String> extraRunOptions) {
+        List<Integer> hostPorts = Figures.freePorts(4);
+        int echoHostPort = hostPorts.get(0);
+        int oweHostPort = hostPorts.get(1);
+        int sourceHostPort = hostPorts.get(2);
+        int hangupHostPort = hostPorts.get(3);
         List<String> options = new ArrayList<>(List.of("--name", containerName,
                 "-p", echoHostPort + ":" + StreamServerContainer.ECHO_PORT,
                 "-p", oweHostPort + ":" + StreamServerContainer.OWE_PORT,
-                "-p", sourceHostPort + ":" + StreamServerContainer.SOURCE_PORT));
+                "-p", sourceHostPort + ":" + StreamServerContainer.SOURCE_PORT,
+                "-p", hangupHostPort + ":" + StreamServerContainer.HANGUP_PORT));
         options.addAll(extraRunOptions);
         String id = testbed.runContainer(options, "sleep", "1000000");
         long pid = Long.parseLong(testbed.docker("inspect", "--format", "{{.State.Pid}}", id).trim());
@@ -41,11 +46,12 @@ final class ContainerServers {
                 "-Xmx48m", "-Xss256k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", testClassesDir().toString(), StreamServer.class.getName(),
                 Integer.toString(StreamServerContainer.ECHO_PORT), Integer.toString(StreamServerContainer.OWE_PORT),
-                Integer.toString(oweBytes), Integer.toString(StreamServerContainer.SOURCE_PORT)));
+                Integer.toString(oweBytes), Integer.toString(StreamServerContainer.SOURCE_PORT),
+                Integer.toString(StreamServerContainer.HANGUP_PORT)));
         Process process = Processes.startDaemon(command, log);
         testbed.trackClientProcess(process);
         StreamServerContainer server = new StreamServerContainer(id, containerName, echoHostPort, oweHostPort,
-                sourceHostPort, oweBytes, process);
+                sourceHostPort, hangupHostPort, oweBytes, process);
         running.add(server);
         testbed.awaitCondition("stream server in container " + containerName, READY_TIMEOUT,
                 () -> logSaysReady(log), process, log);

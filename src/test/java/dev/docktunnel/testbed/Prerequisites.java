@@ -46,6 +46,7 @@ final class Prerequisites {
         require(found, problems, packages, "runc", "runc");
         require(found, problems, packages, "docker-proxy", "docker.io");
         require(found, problems, packages, "ip", "iproute2");
+        require(found, problems, packages, "ss", "iproute2"); // Faults: ss -K kills live connections
         require(found, problems, packages, "iptables", "iptables");
         require(found, problems, packages, "nsenter", "util-linux");
         require(found, problems, packages, "setsid", "util-linux");

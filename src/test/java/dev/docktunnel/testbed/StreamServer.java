@@ -15,35 +15,39 @@ import java.util.Random;
  * and a thread per connection, unlike busybox {@code nc -ll}, whose backlog of about 1 drops
  * connections under concurrency. No dependencies beyond the JDK.
  *
- * <p>Arguments: {@code <echoPort> <owePort> <oweBytes> <sourcePort>}. On each port:
+ * <p>Arguments: {@code <echoPort> <owePort> <oweBytes> <sourcePort> <hangupPort>}. On each port:
  * <ul>
  *   <li>echo: writes back everything read; at EOF shuts its output down (FIN) and closes;</li>
  *   <li>owe: reads the request to EOF, then writes {@code oweBytes} bytes of {@link #owed(long, int)}
  *       for the seed in the request's first 8 bytes, then closes: the client is owed more than a
  *       socket buffer after its FIN;</li>
- *   <li>source: writes a pseudo-random stream until the client goes away.</li>
+ *   <li>source: writes a pseudo-random stream until the client goes away;</li>
+ *   <li>hangup: reads {@value #HANGUP_AFTER} bytes, then closes while the client still sends.</li>
  * </ul>
- * Prints {@code ready} on stdout once all three listen.
+ * Prints {@code ready} on stdout once all of them listen.
  */
 public final class StreamServer {
   static final int BACKLOG = 128;
+  static final int HANGUP_AFTER = 256 * 1024;
   private static final int CHUNK = 64 * 1024;
 
   private StreamServer() {
   }
 
   public static void main(String[] args) throws IOException {
-    if (args.length != 4) {
-      System.err.println("usage: StreamServer <echoPort> <owePort> <oweBytes> <sourcePort>");
+    if (args.length != 5) {
+      System.err.println("usage: StreamServer <echoPort> <owePort> <oweBytes> <sourcePort> <hangupPort>");
       System.exit(2);
     }
     int oweBytes = Integer.parseInt(args[2]);
     ServerSocket echo = listen(Integer.parseInt(args[0]));
     ServerSocket owe = listen(Integer.parseInt(args[1]));
     ServerSocket source = listen(Integer.parseInt(args[3]));
+    ServerSocket hangup = listen(Integer.parseInt(args[4]));
     acceptLoop(echo, StreamServer::echo);
     acceptLoop(owe, s -> owe(s, oweBytes));
     acceptLoop(source, StreamServer::source);
+    acceptLoop(hangup, StreamServer::hangup);
     System.out.println("ready");
     System.out.flush();
   }
@@ -115,6 +119,11 @@ public final class StreamServer {
       out.write(reply, off, Math.min(CHUNK, reply.length - off));
     }
     socket.shutdownOutput();
+  }
+
+  private static void hangup(Socket socket) throws IOException {
+    socket.getInputStream().readNBytes(HANGUP_AFTER);
+    socket.close();
   }
 
   private static void source(Socket socket) throws IOException {

@@ -396,14 +396,13 @@ public final class Testbed implements AutoCloseable {
     }
 
     /**
-     * Runs a container that publishes {@code echoHostPort}, {@code oweHostPort} and
-     * {@code sourceHostPort}, with a {@link StreamServer} (real backlog, thread per connection)
-     * in its network namespace, and waits until the server listens. The owe port sends
-     * {@code oweBytes} after the request's EOF. {@link #removeAllContainers()} stops the server.
+     * Runs a container that publishes four ports on free host ports (see
+     * {@link StreamServerContainer}), with a {@link StreamServer} (real backlog, thread per
+     * connection) in its network namespace, and waits until the server listens. The owe port
+     * sends {@code oweBytes} after the request's EOF. {@link #removeAllContainers()} stops the server.
      */
-    public StreamServerContainer runStreamServer(String containerName, int echoHostPort, int oweHostPort,
-                                                 int sourceHostPort, int oweBytes) {
-        return containerServers.start(containerName, echoHostPort, oweHostPort, sourceHostPort, oweBytes, List.of());
+    public StreamServerContainer runStreamServer(String containerName, int oweBytes) {
+        return containerServers.start(containerName, oweBytes, List.of());
     }
 
     /**

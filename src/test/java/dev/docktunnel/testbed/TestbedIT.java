@@ -214,4 +214,40 @@ class TestbedIT {
             return socket.getLocalPort();
         }
     }
+
+    @Test
+    void streamServerEchoesSixteenConcurrentClientsAndOwesAfterFin() throws Exception {
+        StreamServerContainer server = testbed.runStreamServer("stream-server", 1 << 20);
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newCachedThreadPool();
+        try {
+            List<java.util.concurrent.Future<String>> replies = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                String payload = "client " + i + "\n";
+                replies.add(threads.submit(() -> roundTrip(testbed.namespaceIp(), server.echoPort(), payload)));
+            }
+            for (int i = 0; i < 16; i++) {
+                assertEquals("client " + i + "\n", replies.get(i).get(30, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            try (Socket socket = new Socket(testbed.namespaceIp(), server.owePort())) {
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write(java.nio.ByteBuffer.allocate(8).putLong(5).array());
+                socket.shutdownOutput();
+                assertTrue(java.util.Arrays.equals(StreamServer.owed(5, 1 << 20), socket.getInputStream().readAllBytes()));
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void droppedSshPacketsMakeTheLinkSilentUntilHealed() {
+        assertTrue(testbed.tcpPortOpenFromHost(testbed.sshPort()));
+        try {
+            testbed.faults().dropSshPackets();
+            assertFalse(testbed.tcpPortOpenFromHost(testbed.sshPort()), "the SSH port must not answer while dropped");
+        } finally {
+            testbed.faults().healSshLink();
+        }
+        assertTrue(testbed.tcpPortOpenFromHost(testbed.sshPort()), "the SSH port answers again once healed");
+    }
 }

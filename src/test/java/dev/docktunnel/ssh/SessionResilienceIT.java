@@ -201,14 +201,14 @@ class SessionResilienceIT {
       assertTrue(httpOk(port));
 
       int before = docktunnel.sshStates.facts().size();
-      testbed.killSshd();
+      testbed.faults().killSshd();
       long killed = System.nanoTime();
       JsonObject failed = awaitAfter(docktunnel, before, sshState(SessionState.State.FAILED));
       assertTrue(failed.getString("reason").contains("still retrying"), failed.encode());
       // the outage lasts 8 s in all, well past the 3 s progress timeout
       Thread.sleep(Math.max(0, 8_000 - (System.nanoTime() - killed) / 1_000_000)); // the fault's length
       int duringOutage = docktunnel.sshStates.facts().size();
-      testbed.restartSshd();
+      testbed.faults().startSshd();
       long back = System.nanoTime();
       awaitAfter(docktunnel, duringOutage, sshState(SessionState.State.CONNECTED));
       long sessionMillis = (System.nanoTime() - back) / 1_000_000;

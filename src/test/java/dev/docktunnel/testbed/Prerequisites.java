@@ -23,7 +23,7 @@ final class Prerequisites {
     /** Absolute paths of the tools, resolved once. */
     record Tools(
             Path sshd, Path ssh, Path sshKeygen, Path dockerd, Path containerd, Path dockerCli, Path busybox,
-            Path ip, Path nsenter, Path setsid, Path umount, Path tar, Path bash) {
+            Path ip, Path nsenter, Path setsid, Path unshare, Path umount, Path tar, Path bash) {
     }
 
     private Prerequisites() {
@@ -50,6 +50,7 @@ final class Prerequisites {
         require(found, problems, packages, "iptables", "iptables");
         require(found, problems, packages, "nsenter", "util-linux");
         require(found, problems, packages, "setsid", "util-linux");
+        require(found, problems, packages, "unshare", "util-linux"); // sshd without the host's shell rc files
         require(found, problems, packages, "umount", "mount");
         require(found, problems, packages, "tar", "tar");
         require(found, problems, packages, "bash", "bash");
@@ -78,7 +79,7 @@ final class Prerequisites {
         }
         return new Tools(found.get("sshd"), found.get("ssh"), found.get("ssh-keygen"), found.get("dockerd"),
                 found.get("containerd"), dockerCli, busybox, found.get("ip"), found.get("nsenter"),
-                found.get("setsid"), found.get("umount"), found.get("tar"), found.get("bash"));
+                found.get("setsid"), found.get("unshare"), found.get("umount"), found.get("tar"), found.get("bash"));
     }
 
     static boolean isRoot() {

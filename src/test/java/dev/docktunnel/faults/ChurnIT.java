@@ -51,14 +51,7 @@ class ChurnIT {
 
   @AfterAll
   static void stop() {
-    try {
-      if (docktunnel != null) {
-        docktunnel.close();
-      }
-    } finally {
-      threads.shutdownNow();
-      testbed.removeAllContainers();
-    }
+    RunningDocktunnel.tearDown(docktunnel, threads, testbed);
   }
 
   @Test

@@ -74,13 +74,9 @@ class RekeyIT {
   @AfterAll
   static void stop() {
     try {
-      if (docktunnel != null) {
-        docktunnel.close();
-      }
+      RunningDocktunnel.tearDown(docktunnel, threads, testbed);
     } finally {
       System.clearProperty(CLIENT_REKEY_PROPERTY);
-      threads.shutdownNow();
-      testbed.removeAllContainers();
       testbed.faults().restartSshdWith(List.of());
     }
   }

@@ -59,14 +59,7 @@ class SessionFaultsIT {
 
   @AfterAll
   static void stop() {
-    try {
-      if (docktunnel != null) {
-        docktunnel.close();
-      }
-    } finally {
-      threads.shutdownNow();
-      testbed.removeAllContainers();
-    }
+    RunningDocktunnel.tearDown(docktunnel, threads, testbed);
   }
 
   @BeforeEach

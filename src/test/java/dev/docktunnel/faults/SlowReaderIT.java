@@ -53,14 +53,7 @@ class SlowReaderIT {
 
   @AfterAll
   static void stop() {
-    try {
-      if (docktunnel != null) {
-        docktunnel.close();
-      }
-    } finally {
-      threads.shutdownNow();
-      testbed.removeAllContainers();
-    }
+    RunningDocktunnel.tearDown(docktunnel, threads, testbed);
   }
 
   @Test

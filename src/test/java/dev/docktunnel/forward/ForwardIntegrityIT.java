@@ -73,17 +73,10 @@ class ForwardIntegrityIT {
 
   @AfterAll
   static void stop() {
-    try {
-      if (sshForward != null) {
-        sshForward.destroyForcibly();
-      }
-      if (docktunnel != null) {
-        docktunnel.close();
-      }
-    } finally {
-      threads.shutdownNow();
-      testbed.removeAllContainers();
+    if (sshForward != null) {
+      sshForward.destroyForcibly();
     }
+    RunningDocktunnel.tearDown(docktunnel, threads, testbed);
   }
 
   @Test

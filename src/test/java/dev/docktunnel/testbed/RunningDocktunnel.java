@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -80,6 +81,21 @@ public final class RunningDocktunnel implements AutoCloseable {
     JsonObject reply = vertx.eventBus().<JsonObject>request(Addresses.FORWARDS_LIST, new JsonObject(),
         new DeliveryOptions().setSendTimeout(5000)).await(10, TimeUnit.SECONDS).body();
     return reply.getJsonArray("forwards").stream().map(JsonObject.class::cast).toList();
+  }
+
+  /**
+   * A test class's teardown: stops {@code docktunnel} when it was started, then the class's
+   * threads and the testbed's containers, also when the stop fails.
+   */
+  public static void tearDown(RunningDocktunnel docktunnel, ExecutorService threads, Testbed testbed) {
+    try {
+      if (docktunnel != null) {
+        docktunnel.close();
+      }
+    } finally {
+      threads.shutdownNow();
+      testbed.removeAllContainers();
+    }
   }
 
   @Override

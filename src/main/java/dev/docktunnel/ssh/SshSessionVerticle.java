@@ -7,10 +7,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
-import java.net.UnknownHostException;
-import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.time.Instant;
 import java.nio.file.Path;
@@ -31,7 +27,6 @@ import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.AttributeRepository;
 import org.apache.sshd.common.NamedFactory;
 import org.apache.sshd.common.SshConstants;
-import org.apache.sshd.common.SshException;
 import org.apache.sshd.common.kex.KexProposalOption;
 import org.apache.sshd.common.signature.Signature;
 import org.apache.sshd.common.util.threads.ThreadUtils;
@@ -88,6 +83,7 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
   private final SshEnvironment environment;
   private final DoubleSupplier random;
   private final ReconnectPolicy policy;
+  private final FailureMessages failures;
   private final LongSupplier wallClock;
   private final Promise<SessionState> firstConnection = Promise.promise();
 
@@ -153,6 +149,7 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
     this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
     DocktunnelConfig.Ssh ssh = Objects.requireNonNull(config.ssh(), "config.ssh");
     this.policy = new ReconnectPolicy(ssh.reconnectMinDelay(), ssh.reconnectMaxDelay(), ssh.progressTimeout());
+    this.failures = new FailureMessages(config.host(), ssh.connectTimeout());
   }
 
   /** The read side other components use to open channels. */
@@ -451,7 +448,7 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
           })
           .recover(err -> {
             LOG.warn("PTY session on {} not opened ({}); forwarded connections may see ~40 ms Nagle delays",
-                target.display(), describe(err));
+                target.display(), failures.describe(err, target));
             channel.close(true);
             return Future.succeededFuture();
           });
@@ -517,7 +514,7 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
       return Future.succeededFuture();
     }
     HostKeyRefusedException refusal = report.refusal();
-    boolean authRejected = refusal == null && isAuthRejected(err);
+    boolean authRejected = refusal == null && FailureMessages.isAuthRejected(err);
     if (authRejected) {
       // The server is reachable and verified: that is progress; keep waiting for a usable key.
       lastProgress = Instant.now();
@@ -536,7 +533,7 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
         firstConnection.tryFail(refusal);
         return Future.failedFuture(refusal);
       }
-      String reason = firstFailureMessage(err, report, authRejected);
+      String reason = failures.firstFailure(err, report, authRejected, target);
       publish(SessionState.State.FAILED, reason, attempt, null);
       firstConnection.tryFail(new IOException(reason));
       return Future.succeededFuture();
@@ -544,20 +541,20 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
     SessionState.State previous = state == null ? null : state.state();
     switch (verdict.state()) {
       case AUTH_REQUIRED -> {
-        publish(SessionState.State.AUTH_REQUIRED, authRequiredReason(report, err), attempt, null);
+        publish(SessionState.State.AUTH_REQUIRED, failures.authRequired(report, err, target), attempt, null);
         startAuthWatch(attemptInputs);
       }
       case FAILED -> {
-        lastFailure = describe(err);
+        lastFailure = failures.describe(err, target);
         stopAuthWatch();
         publish(SessionState.State.FAILED, "no SSH session to " + target.display() + " for "
             + Duration.between(lastProgress, now).toSeconds() + " s (progress timeout "
-            + human(config.ssh().progressTimeout()) + "); still retrying every "
-            + human(config.ssh().reconnectMaxDelay()) + " at most, and at once when a connection "
+            + FailureMessages.human(config.ssh().progressTimeout()) + "); still retrying every "
+            + FailureMessages.human(config.ssh().reconnectMaxDelay()) + " at most, and at once when a connection "
             + "or Docker request needs it; last error: " + lastFailure, attempt, null);
       }
       default -> {
-        lastFailure = describe(err);
+        lastFailure = failures.describe(err, target);
         stopAuthWatch();
         if (previous == SessionState.State.AUTH_REQUIRED || previous == SessionState.State.FAILED) {
           // Attempts in these states publish nothing at start; say that the host is gone now.
@@ -578,62 +575,6 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
     }
     LOG.debug("next SSH attempt to {} in {} ms", target.display(), delay);
     retryTimer = vertx.setTimer(Math.max(1, delay), id -> runAttempt());
-  }
-
-  /**
-   * The one message {@code docktunnel run} exits with when the first connection fails: what
-   * failed and what to do about it.
-   */
-  private String firstFailureMessage(Throwable err, AttemptReport report, boolean authRejected) {
-    String retry = " (--wait, or ssh.waitForHost in the config, keeps retrying instead)";
-    if (authRejected) {
-      List<String> offered = report.offered();
-      StringBuilder message = new StringBuilder("Permission denied (publickey) for user '").append(target.user())
-          .append("' at ").append(target.display()).append(": ");
-      if (offered.isEmpty()) {
-        message.append("no key to offer (no usable --identity file, IdentityFile, ssh-agent key or "
-            + "~/.ssh/id_ed25519, id_ecdsa, id_rsa)");
-      } else {
-        message.append("the server accepted none of the offered keys: ").append(String.join(", ", offered));
-      }
-      if (String.valueOf(err.getMessage()).contains("Too many authentication failures")) {
-        message.append(" (the server stopped after its MaxAuthTries; pass the right key first with --identity FILE)");
-      }
-      List<String> problems = report.problems();
-      if (!problems.isEmpty()) {
-        message.append("; problems: ").append(String.join("; ", problems));
-      }
-      message.append(". Check the user name (ssh://USER@host or User in ~/.ssh/config), add the public key to that "
-          + "user's ~/.ssh/authorized_keys on the host, load the right key into ssh-agent (ssh-add) or pass "
-          + "--identity FILE").append(retry);
-      return message.toString();
-    }
-    String what = describe(err);
-    String advice;
-    Throwable root = rootCause(err);
-    if (root instanceof UnresolvedAddressException || root instanceof UnknownHostException) {
-      advice = "check the host name (--host, or HostName in ~/.ssh/config) and the network";
-    } else if (root instanceof ConnectException || root instanceof NoRouteToHostException) {
-      advice = "check that the host is up, that sshd listens on port " + target.port() + " and that no firewall is "
-          + "in the way";
-    } else if (err instanceof TimeoutException || root instanceof TimeoutException) {
-      advice = "check the host name and port, the network and firewalls (ssh.connectTimeout sets the limit)";
-    } else {
-      advice = "check the host and its sshd log";
-    }
-    return what + "; " + advice + retry;
-  }
-
-  private static String human(Duration d) {
-    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
-  }
-
-  private static Throwable rootCause(Throwable err) {
-    Throwable root = err;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    return root;
   }
 
   /** The periodic check: sleep detection, then the live session's liveness. */
@@ -764,60 +705,6 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
       vertx.cancelTimer(retryTimer);
       retryTimer = -1;
     }
-  }
-
-  /**
-   * Whether the server turned all our keys down: MINA ran out of keys, or OpenSSH hung up after
-   * MaxAuthTries ("Too many authentication failures", sent with a generic disconnect code).
-   */
-  private static boolean isAuthRejected(Throwable err) {
-    for (Throwable t = err; t != null; t = t.getCause()) {
-      if (t instanceof SshException ssh
-          && (ssh.getDisconnectCode() == SshConstants.SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE
-              || String.valueOf(ssh.getMessage()).contains("Too many authentication failures"))) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private String authRequiredReason(AttemptReport report, Throwable err) {
-    StringBuilder reason = new StringBuilder();
-    List<String> offered = report.offered();
-    if (offered.isEmpty()) {
-      reason.append("no key to offer to ").append(target.display())
-          .append(": no usable --identity file, IdentityFile, ssh-agent key or ~/.ssh/id_ed25519, id_ecdsa, id_rsa");
-    } else {
-      reason.append(target.display()).append(" accepted none of the offered keys: ").append(String.join(", ", offered));
-    }
-    if (String.valueOf(err.getMessage()).contains("Too many authentication failures")) {
-      reason.append(" (the server stopped after its MaxAuthTries; pass the right key first with --identity FILE)");
-    }
-    List<String> problems = report.problems();
-    if (!problems.isEmpty()) {
-      reason.append("; problems: ").append(String.join("; ", problems));
-    }
-    reason.append(". Add an authorized key to ssh-agent (ssh-add) or pass --identity FILE; retrying");
-    return reason.toString();
-  }
-
-  /** A one-line, user-facing description of a failed attempt. */
-  private String describe(Throwable err) {
-    Throwable root = rootCause(err);
-    String where = target == null ? config.host() : target.display();
-    if (err instanceof TimeoutException || root instanceof TimeoutException) {
-      return "no SSH session to " + where + " within " + config.ssh().connectTimeout().toSeconds()
-          + " s (connect, key exchange and authentication)";
-    }
-    if (root instanceof UnresolvedAddressException || root instanceof UnknownHostException) {
-      return "cannot resolve host name " + (target == null ? config.host() : target.hostName());
-    }
-    if (root instanceof ConnectException || root instanceof NoRouteToHostException) {
-      String message = root.getMessage() == null ? "refused" : root.getMessage();
-      return "cannot connect to " + where + ": " + message;
-    }
-    String message = err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage();
-    return "SSH session to " + where + " failed: " + message;
   }
 
   /**

@@ -6,7 +6,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.nio.file.Path;
@@ -20,7 +19,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 import org.apache.sshd.client.SshClient;
-import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.config.hosts.HostConfigEntry;
 import org.apache.sshd.client.future.ConnectFuture;
 import org.apache.sshd.client.session.ClientSession;
@@ -60,12 +58,6 @@ import org.slf4j.LoggerFactory;
 public final class SshSessionVerticle extends VerticleBase implements SessionProvider {
 
   private static final Logger LOG = LoggerFactory.getLogger(SshSessionVerticle.class);
-  /**
-   * The command of the PTY session: it just sits, reading a terminal nobody writes to. With it,
-   * OpenSSH 9.2 on loopback answered two-write replies through a forward in 1.5 ms (p50) instead
-   * of 44 ms (see PtyNagleMeasurementTest).
-   */
-  static final String PTY_COMMAND = "cat";
   /** The liveness and sleep-detection timer's period. */
   static final Duration TICK = Duration.ofMillis(500);
   /** A gap this far beyond {@link #TICK} between ticks means the machine slept or froze. */
@@ -393,7 +385,9 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
             return Future.failedFuture(e);
           }
         })
-        .compose(session -> openPtySession(session).map(session))
+        .compose(session -> !config.ssh().ptySession() ? Future.succeededFuture(session)
+            : PtySession.open(session, context, target.display(),
+                () -> session == current && session.isOpen() && !stopping).map(session))
         .onComplete(outcome -> {
           vertx.cancelTimer(timer);
           if (outcome.succeeded()) {
@@ -419,52 +413,6 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
         f.getClientSession().close(true);
       }
     });
-  }
-
-  /**
-   * Opens the PTY session when configured. Its failure is logged, not fatal: the session works,
-   * only forwarded connections may see Nagle delays.
-   */
-  private Future<Void> openPtySession(ClientSession session) {
-    if (!config.ssh().ptySession()) {
-      return Future.succeededFuture();
-    }
-    ChannelExec channel;
-    try {
-      channel = session.createExecChannel(PTY_COMMAND);
-    } catch (IOException e) {
-      LOG.warn("PTY session on {} not created ({}); forwarded connections may see ~40 ms Nagle delays",
-          target.display(), e.getMessage());
-      return Future.succeededFuture();
-    }
-    channel.setUsePty(true);
-    channel.setOut(OutputStream.nullOutputStream());
-    channel.setErr(OutputStream.nullOutputStream());
-    try {
-      return MinaFutures.opened(context, channel.open())
-          .map(v -> {
-            channel.addCloseFutureListener(f -> context.runOnContext(x -> onPtyClosed(session, channel)));
-            return (Void) null;
-          })
-          .recover(err -> {
-            LOG.warn("PTY session on {} not opened ({}); forwarded connections may see ~40 ms Nagle delays",
-                target.display(), failures.describe(err, target));
-            channel.close(true);
-            return Future.succeededFuture();
-          });
-    } catch (IOException e) {
-      LOG.warn("PTY session on {} not opened ({}); forwarded connections may see ~40 ms Nagle delays",
-          target.display(), e.getMessage());
-      return Future.succeededFuture();
-    }
-  }
-
-  private void onPtyClosed(ClientSession session, ChannelExec channel) {
-    if (session == current && session.isOpen() && !stopping) {
-      LOG.warn("PTY session on {} closed (exit status {}); the server may stop setting TCP_NODELAY, "
-          + "forwarded connections may see ~40 ms Nagle delays until the next reconnect",
-          target.display(), channel.getExitStatus());
-    }
   }
 
   private void onConnected(ClientSession session, AttemptReport report) {

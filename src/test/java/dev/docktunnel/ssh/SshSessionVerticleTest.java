@@ -472,7 +472,7 @@ class SshSessionVerticleTest {
     await(verticle.firstConnection());
     assertEquals(1, server.execs.size(), server.execs.toString());
     TestSshServer.Exec exec = server.execs.get(0);
-    assertEquals(SshSessionVerticle.PTY_COMMAND, exec.command());
+    assertEquals(PtySession.COMMAND, exec.command());
     assertTrue(exec.pty(), exec.toString());
   }
 

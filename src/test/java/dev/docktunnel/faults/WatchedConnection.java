@@ -1,11 +1,12 @@
 package dev.docktunnel.faults;
 
-import dev.docktunnel.testbed.Traffic;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
+import java.net.InetSocketAddress;
 import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -16,14 +17,18 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A client connection through a forward whose reader runs on its own thread and records how and
- * when the connection ended: a clean EOF (read returned -1) or an error (reset, ...). For the
- * fault tests, where what matters is that a cut connection is RESET, never ended with a FIN.
+ * A client connection through a forward, driven by one thread that records how and when the
+ * connection ended: a clean EOF (read returned -1) or an error (reset, ...). For the fault tests,
+ * where what matters is that a cut connection is RESET, never ended with a FIN.
+ *
+ * <p>One non-blocking loop does the reading and (for ECHO) the writing, so the first call that
+ * meets the ending is the one that records it: Linux reports a reset to one call only, and with
+ * a reader and a writer on two threads the reader could see the plain EOF that follows it.
  */
 final class WatchedConnection implements AutoCloseable {
   enum Kind { IDLE, SOURCE, ECHO }
 
-  /** How the reader's stream ended; {@code error} null means a clean EOF. */
+  /** How the stream ended; {@code error} null means a clean EOF. */
   record Ending(long atNanos, long bytesRead, Throwable error) {
     boolean reset() {
       return error instanceof SocketException;
@@ -36,12 +41,12 @@ final class WatchedConnection implements AutoCloseable {
   }
 
   final Kind kind;
-  private final Socket socket;
+  private final SocketChannel socket;
   private final AtomicLong read = new AtomicLong();
   private final AtomicLong written = new AtomicLong();
   final CompletableFuture<Ending> ending = new CompletableFuture<>();
 
-  private WatchedConnection(Kind kind, Socket socket) {
+  private WatchedConnection(Kind kind, SocketChannel socket) {
     this.kind = kind;
     this.socket = socket;
   }
@@ -52,28 +57,25 @@ final class WatchedConnection implements AutoCloseable {
    * ECHO writes an endless stream to an echo server and reads the echo.
    */
   static WatchedConnection open(Kind kind, int port, ExecutorService threads) throws IOException {
-    Socket socket = Traffic.connect(port, Duration.ofMinutes(5));
+    SocketChannel socket = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
     WatchedConnection connection = new WatchedConnection(kind, socket);
     try {
       if (kind == Kind.IDLE) {
         byte[] hello = "hello\n".getBytes(StandardCharsets.US_ASCII);
-        socket.getOutputStream().write(hello);
-        socket.setSoTimeout(10_000);
-        byte[] back = socket.getInputStream().readNBytes(hello.length);
+        socket.write(ByteBuffer.wrap(hello));
+        socket.socket().setSoTimeout(10_000);
+        byte[] back = socket.socket().getInputStream().readNBytes(hello.length);
         if (back.length != hello.length) {
           throw new IOException("idle connection to " + port + ": echo of hello came back as " + back.length
               + " bytes");
         }
-        socket.setSoTimeout((int) Duration.ofMinutes(5).toMillis());
       }
+      socket.configureBlocking(false);
     } catch (IOException e) {
       socket.close();
       throw e;
     }
-    threads.submit(connection::readUntilTheEnd);
-    if (kind == Kind.ECHO) {
-      threads.submit(connection::writeForever);
-    }
+    threads.submit(connection::runUntilTheEnd);
     return connection;
   }
 
@@ -92,43 +94,44 @@ final class WatchedConnection implements AutoCloseable {
     }
   }
 
-  private void readUntilTheEnd() {
-    byte[] buffer = new byte[64 * 1024];
-    try {
-      InputStream in = socket.getInputStream();
-      int n;
-      while ((n = in.read(buffer)) >= 0) {
-        read.addAndGet(n);
-      }
-      ending.complete(new Ending(System.nanoTime(), read.get(), null));
-    } catch (IOException e) {
-      ending.complete(new Ending(System.nanoTime(), read.get(), e));
-    }
-  }
-
-  private void writeForever() {
-    byte[] chunk = Traffic.random(64 * 1024, 5);
-    try {
-      OutputStream out = socket.getOutputStream();
+  private void runUntilTheEnd() {
+    ByteBuffer in = ByteBuffer.allocate(64 * 1024);
+    ByteBuffer out = ByteBuffer.wrap(dev.docktunnel.testbed.Traffic.random(64 * 1024, 5));
+    try (Selector selector = Selector.open()) {
+      SelectionKey key = socket.register(selector,
+          SelectionKey.OP_READ | (kind == Kind.ECHO ? SelectionKey.OP_WRITE : 0));
       while (!ending.isDone()) {
-        out.write(chunk);
-        written.addAndGet(chunk.length);
+        selector.select(1_000);
+        if (key.isValid() && key.isReadable()) {
+          in.clear();
+          int n = socket.read(in);
+          if (n < 0) {
+            ending.complete(new Ending(System.nanoTime(), read.get(), null));
+            return;
+          }
+          read.addAndGet(n);
+        }
+        if (key.isValid() && key.isWritable()) {
+          if (!out.hasRemaining()) {
+            out.rewind();
+          }
+          written.addAndGet(socket.write(out));
+        }
       }
     } catch (IOException e) {
-      // A write fails only after a reset (a FIN still lets us send). Linux reports the reset to
-      // whichever call meets it first; the reader then sees a plain EOF, so record it here.
       ending.complete(new Ending(System.nanoTime(), read.get(), e));
     }
   }
 
   @Override
   public String toString() {
-    return kind + " connection " + socket.getLocalPort() + "->" + socket.getPort() + " (read " + read.get()
-        + ", written " + written.get() + ")";
+    return kind + " connection " + socket.socket().getLocalPort() + "->" + socket.socket().getPort() + " (read "
+        + read.get() + ", written " + written.get() + ")";
   }
 
   @Override
   public void close() throws IOException {
+    ending.complete(new Ending(System.nanoTime(), read.get(), new IOException("closed by the test")));
     socket.close();
   }
 }

@@ -533,6 +533,10 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
       wakeRequested = false;
       delay = Math.min(delay, (lastWakeAttempt + WAKE_MIN_INTERVAL.toNanos() - System.nanoTime()) / 1_000_000);
     }
+    if (waiters.size() > 0) {
+      // Held connections wait (bounded by their hold timeout): retry at the wake rate, not the backoff.
+      delay = Math.min(delay, WAKE_MIN_INTERVAL.toMillis());
+    }
     LOG.debug("next SSH attempt to {} in {} ms", target.display(), delay);
     retryTimer = vertx.setTimer(Math.max(1, delay), id -> runAttempt());
   }

@@ -133,6 +133,35 @@ class HeldConnectionTest {
   }
 
   @Test
+  void requestHalfClosedWhileHeldIsServedOnceTheSessionIsUp() throws Exception {
+    LateSession sessions = new LateSession();
+    ForwardProxy proxy = new ForwardProxy(sessions, 1, TIMEOUT, 16);
+    try {
+      ForwardCounters counters = new ForwardCounters();
+      // The server answers only after it saw EOF: the FIN that came while held must reach it.
+      int port = listen(proxy, ssh.serve(s -> {
+        try {
+          byte[] request = s.getInputStream().readAllBytes();
+          s.getOutputStream().write(("got " + new String(request)).getBytes());
+        } catch (java.io.IOException e) {
+          // peer went away: the client's assertion says what was lost
+        }
+      }), counters);
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        s.setSoTimeout((int) TIMEOUT.toMillis());
+        s.getOutputStream().write("hello".getBytes());
+        s.shutdownOutput();
+        await("the connection is held", () -> proxy.held() == 1);
+        sessions.arrive(ssh.session);
+        assertEquals("got hello", new String(s.getInputStream().readAllBytes()));
+      }
+      assertEquals(0, counters.connectionsFailed());
+    } finally {
+      proxy.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void holdTimeoutResetsTheConnectionAsACountedFailure() throws Exception {
     LateSession sessions = new LateSession();
     ForwardProxy proxy = new ForwardProxy(sessions, 1, Duration.ofMillis(300), 16);

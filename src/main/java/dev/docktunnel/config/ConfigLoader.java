@@ -36,7 +36,7 @@ public final class ConfigLoader {
   private static final Set<String> SSH_KEYS = Set.of("connectTimeout", "keepaliveInterval",
       "keepaliveCountMax", "reconnectMinDelay", "reconnectMaxDelay", "progressTimeout", "ptySession", "waitForHost");
   private static final Set<String> FORWARDING_KEYS = Set.of("bindAddresses", "include", "exclude",
-      "conflictStrategy");
+      "conflictStrategy", "holdTimeout");
 
   private final Path home;
 
@@ -67,7 +67,8 @@ public final class ConfigLoader {
             .put("bindAddresses", new JsonArray().add("127.0.0.1").add("::1"))
             .put("include", new JsonArray())
             .put("exclude", new JsonArray())
-            .put("conflictStrategy", "fail"));
+            .put("conflictStrategy", "fail")
+            .put("holdTimeout", "15s"));
   }
 
   /**
@@ -232,7 +233,8 @@ public final class ConfigLoader {
             list(fwd, "bindAddresses", "forwarding.bindAddresses", ConfigLoader::loopbackAddress),
             list(fwd, "include", "forwarding.include", text -> portRange(text, "forwarding.include")),
             list(fwd, "exclude", "forwarding.exclude", text -> portRange(text, "forwarding.exclude")),
-            conflict));
+            conflict,
+            positive(fwd, "forwarding", "holdTimeout")));
   }
 
   /** Expands {@code ~/} against the home directory. */
@@ -275,19 +277,29 @@ public final class ConfigLoader {
   }
 
   private static Duration positive(JsonObject ssh, String key) {
-    Duration d = duration(ssh, key);
+    return positive(ssh, "ssh", key);
+  }
+
+  /** A duration above zero from {@code section} (named {@code sectionName} in errors). */
+  private static Duration positive(JsonObject section, String sectionName, String key) {
+    Duration d = duration(section, sectionName, key);
     if (d.isZero()) {
-      throw new ConfigException("setting 'ssh." + key + "' must be above zero");
+      throw new ConfigException("setting '" + sectionName + "." + key + "' must be above zero");
     }
     return d;
   }
 
-  /** Durations are written like {@code 500ms}, {@code 15s}, {@code 5m}, {@code 1h}. */
   static Duration duration(JsonObject ssh, String key) {
-    Object v = ssh.getValue(key);
+    return duration(ssh, "ssh", key);
+  }
+
+  /** Durations are written like {@code 500ms}, {@code 15s}, {@code 5m}, {@code 1h}. */
+  private static Duration duration(JsonObject section, String sectionName, String key) {
+    Object v = section.getValue(key);
     Matcher m = v instanceof String s ? DURATION.matcher(s.trim().toLowerCase(Locale.ROOT)) : null;
     if (m == null || !m.matches()) {
-      throw new ConfigException("setting 'ssh." + key + "' must be a duration like 500ms, 15s, 5m or 1h, not " + v);
+      throw new ConfigException("setting '" + sectionName + "." + key
+          + "' must be a duration like 500ms, 15s, 5m or 1h, not " + v);
     }
     long n = Long.parseLong(m.group(1));
     return switch (m.group(2)) {

@@ -118,11 +118,23 @@ public record DocktunnelConfig(
    * @param include published port ranges to forward (empty: all)
    * @param exclude published port ranges never forwarded
    * @param conflictStrategy what a taken local port does
+   * @param holdTimeout how long a new local connection waits for the SSH session while it is
+   *     connecting or reconnecting before it is reset
    */
   public record Forwarding(
       List<String> bindAddresses,
       List<PortRange> include,
       List<PortRange> exclude,
-      ConflictStrategy conflictStrategy) {
+      ConflictStrategy conflictStrategy,
+      Duration holdTimeout) {
+
+    /** The default of {@code forwarding.holdTimeout}. */
+    public static final Duration DEFAULT_HOLD_TIMEOUT = Duration.ofSeconds(15);
+
+    /** Forwarding rules with the default hold timeout. */
+    public Forwarding(List<String> bindAddresses, List<PortRange> include, List<PortRange> exclude,
+        ConflictStrategy conflictStrategy) {
+      this(bindAddresses, include, exclude, conflictStrategy, DEFAULT_HOLD_TIMEOUT);
+    }
   }
 }

@@ -14,7 +14,9 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import dev.docktunnel.config.DocktunnelConfig.Forwarding;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,16 +29,25 @@ import java.util.concurrent.TimeUnit;
 public final class ForwardProxy {
 
   private final SessionProvider sessions;
+  private final ConnectionHold hold;
   private final EventLoopGroup group;
   /** Set once docktunnel stops: connection endings from then on are expected, not faults. */
   private volatile boolean stopping;
 
+  /** A proxy holding connections for the default {@code forwarding.holdTimeout}. */
+  public ForwardProxy(SessionProvider sessions, int ioThreads) {
+    this(sessions, ioThreads, Forwarding.DEFAULT_HOLD_TIMEOUT, ConnectionHold.DEFAULT_LIMIT);
+  }
+
   /**
    * @param sessions where each connection gets its SSH session
    * @param ioThreads Netty I/O threads for the local side (the SSH side runs on MINA's threads)
+   * @param holdTimeout how long a connection accepted while there is no session waits for one
+   * @param holdLimit how many connections wait for the session at once; more are reset at once
    */
-  public ForwardProxy(SessionProvider sessions, int ioThreads) {
+  public ForwardProxy(SessionProvider sessions, int ioThreads, Duration holdTimeout, int holdLimit) {
     this.sessions = sessions;
+    this.hold = new ConnectionHold(holdTimeout, holdLimit);
     // NIO, not epoll: with half-closure allowed, Netty 4.2.18's epoll transport drops a socket
     // from epoll once the client's FIN clears its read interest, then fails the EPOLLOUT it needs
     // when the reply outgrows the socket buffer, cutting the reply's tail. Pinned by
@@ -63,10 +74,15 @@ public final class ForwardProxy {
           @Override
           protected void initChannel(SocketChannel ch) {
             connections.add(ch);
-            ch.pipeline().addLast(new ProxyConnection(sessions, target, counters, log, () -> stopping));
+            ch.pipeline().addLast(new ProxyConnection(sessions, hold, target, counters, log, () -> stopping));
           }
         });
     return bootstrap.bind(local);
+  }
+
+  /** How many connections wait for the SSH session now. Any thread. */
+  int held() {
+    return hold.held();
   }
 
   /**

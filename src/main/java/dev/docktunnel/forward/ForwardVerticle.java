@@ -61,7 +61,8 @@ public final class ForwardVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    proxy = new ForwardProxy(sessions, Math.max(1, Runtime.getRuntime().availableProcessors()));
+    proxy = new ForwardProxy(sessions, Math.max(1, Runtime.getRuntime().availableProcessors()),
+        config.holdTimeout(), ConnectionHold.DEFAULT_LIMIT);
     var bus = vertx.eventBus();
     vertx.setPeriodic(ACTIVITY_PERIOD_MS, id -> publishActivity());
     return Future.all(

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
@@ -34,6 +35,11 @@ import org.slf4j.LoggerFactory;
  * Half-close is passed on both ways: local FIN becomes SSH EOF after the backlog is sent, SSH
  * EOF becomes a local shutdownOutput after the pending writes. All state lives on the
  * connection's Netty event loop; MINA callbacks hop onto it.
+ *
+ * <p>A connection accepted while there is no session (connecting or reconnecting) is held: it
+ * waits, without a thread, for the next session up to {@link ConnectionHold#timeout} and is then
+ * served as if it had just arrived, or reset. While held it reads only up to
+ * {@link #HELD_BACKLOG_LIMIT}: enough for a request, and reading is how a client's close shows.
  */
 final class ProxyConnection extends ChannelInboundHandlerAdapter implements ForwardChannel.Receiver {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyConnection.class);
@@ -41,10 +47,13 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   private static final int LOCAL_BACKLOG_LIMIT = 256 * 1024;
   /** Bytes handed to the SSH session whose socket write has not completed yet. */
   private static final int SSH_IN_FLIGHT_LIMIT = 512 * 1024;
+  /** Local bytes read ahead while the connection is held; a held connection costs little. */
+  private static final int HELD_BACKLOG_LIMIT = 16 * 1024;
   /** How long a graceful SSH channel close may take before it is forced. */
   private static final long CLOSE_FALLBACK_SECONDS = 5;
 
   private final SessionProvider sessions;
+  private final ConnectionHold hold;
   private final ForwardTarget target;
   private final ForwardCounters counters;
   private final ConnectionLog log;
@@ -62,14 +71,21 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   private boolean closed;
   private boolean failed;
 
+  /** Waiting for a session: the hold's place is taken, the timer and the waiter are set. */
+  private boolean holding;
+  private long heldSince;
+  private ScheduledFuture<?> holdTimer;
+  private Runnable withdrawWaiter;
+
   private CompositeByteBuf backlog;
   private int sshBytesInFlight;
   private int localWritesInFlight;
   private boolean flushScheduled;
 
-  ProxyConnection(SessionProvider sessions, ForwardTarget target, ForwardCounters counters, ConnectionLog log,
-      BooleanSupplier proxyStopping) {
+  ProxyConnection(SessionProvider sessions, ConnectionHold hold, ForwardTarget target, ForwardCounters counters,
+      ConnectionLog log, BooleanSupplier proxyStopping) {
     this.sessions = sessions;
+    this.hold = hold;
     this.proxyStopping = proxyStopping;
     this.target = target;
     this.counters = counters;
@@ -85,13 +101,17 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
     peer = String.valueOf(local.remoteAddress());
     log.connection("opened", peer, 0, 0);
     Optional<ClientSession> session = sessions.current();
-    if (session.isEmpty()) {
+    if (session.isPresent()) {
+      openChannel(session.get());
+    } else {
       sessions.wake(); // a user is waiting: try to reconnect now, not after the backoff
-      fail("no SSH session (connecting or reconnecting)", null);
-      return;
+      startHold();
     }
+  }
+
+  private void openChannel(ClientSession session) {
     try {
-      ssh = ForwardChannel.create(session.get(), local.remoteAddress(), target, this);
+      ssh = ForwardChannel.create(session, local.remoteAddress(), target, this);
       ssh.open().addListener(opened -> onLoop(() -> {
         if (!opened.isOpened()) {
           fail("SSH channel to " + target + " refused", opened.getException());
@@ -109,6 +129,61 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
     }
   }
 
+  // ---- held while there is no session
+
+  private void startHold() {
+    if (!hold.tryHold()) {
+      fail("no SSH session (connecting or reconnecting) and " + hold.limit
+          + " connections are already held for it; reset at once", null);
+      return;
+    }
+    holding = true;
+    heldSince = System.nanoTime();
+    LOG.debug("forward to {}: client {} held until the SSH session is up (at most {})", target, peer,
+        hold.timeoutText());
+    holdTimer = local.eventLoop().schedule(this::holdTimedOut, hold.timeout.toNanos(), TimeUnit.NANOSECONDS);
+    waitForSession();
+    local.read(); // a held connection reads a little, so a client's close or reset ends it
+  }
+
+  private void waitForSession() {
+    withdrawWaiter = sessions.whenConnected(session -> onLoop(() -> sessionUp(session)));
+  }
+
+  private void sessionUp(ClientSession session) {
+    if (!holding || closed) {
+      return;
+    }
+    if (!session.isOpen() || !session.isAuthenticated()) {
+      waitForSession(); // went down again before this loop got to it: wait for the next one
+      return;
+    }
+    long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - heldSince);
+    endHold();
+    LOG.debug("forward to {}: client {} served after {} ms held for the SSH session", target, peer, waitedMs);
+    openChannel(session);
+  }
+
+  private void holdTimedOut() {
+    if (!holding || closed) {
+      return;
+    }
+    endHold();
+    fail("no SSH session within forwarding.holdTimeout (" + hold.timeoutText()
+        + "; connecting or reconnecting); reset", null);
+  }
+
+  /** Gives the hold's place back and withdraws the timer and the waiter. Idempotent. */
+  private void endHold() {
+    if (!holding) {
+      return;
+    }
+    holding = false;
+    hold.release();
+    holdTimer.cancel(false);
+    withdrawWaiter.run();
+  }
+
   // ---- local -> SSH
 
   @Override
@@ -118,6 +193,12 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (holding) {
+      if (!localEof && backlog.readableBytes() < HELD_BACKLOG_LIMIT) {
+        local.read();
+      }
+      return;
+    }
     pumpToSsh();
   }
 
@@ -343,6 +424,10 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    if (holding) {
+      endHold();
+      LOG.debug("forward to {}: client {} closed while held for the SSH session", target, peer);
+    }
     if (!closed) {
       closed = true;
       counters.openConnections.decrementAndGet();

@@ -1,6 +1,7 @@
 package dev.docktunnel.ssh;
 
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.apache.sshd.client.session.ClientSession;
 
 /**
@@ -19,5 +20,18 @@ public interface SessionProvider {
    * one is running or after a refused host key. Providers with a fixed session (tests) ignore it.
    */
   default void wake() {
+  }
+
+  /**
+   * Calls {@code waiter} once with the next session that is up: at once (on the caller's thread)
+   * if one is up now, else on the thread that brings it up (callers hop to their own). Never
+   * blocks. Running the returned handle withdraws a waiter not yet called, so one that gave up
+   * leaves nothing behind. The default serves a fixed session (tests): it calls at once when
+   * {@link #current()} has one and never otherwise.
+   */
+  default Runnable whenConnected(Consumer<ClientSession> waiter) {
+    current().ifPresent(waiter);
+    return () -> {
+    };
   }
 }

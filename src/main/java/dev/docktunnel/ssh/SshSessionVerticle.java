@@ -16,6 +16,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 import org.apache.sshd.client.SshClient;
@@ -82,6 +83,8 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
   // Read from any thread.
   private volatile ClientSession current;
   private volatile SessionState state;
+  /** Held local connections waiting for the next session; called on each connected transition. */
+  private final SessionWaiters waiters = new SessionWaiters();
 
   // Owned by the verticle's context.
   private SshTarget target;
@@ -197,6 +200,14 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
       }
     });
     return promise.future();
+  }
+
+  @Override
+  public Runnable whenConnected(Consumer<ClientSession> waiter) {
+    Runnable withdraw = waiters.add(waiter);
+    // Up already, or came up between the add and here: connected() calls each waiter once.
+    current().ifPresent(waiters::connected);
+    return withdraw;
   }
 
   @Override
@@ -437,6 +448,7 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
     attempt = 0;
     firstConnection.tryComplete(state);
     session.addCloseFutureListener(f -> context.runOnContext(v -> onSessionClosed(session, report)));
+    waiters.connected(session);
   }
 
   private void onSessionClosed(ClientSession session, AttemptReport report) {
@@ -520,6 +532,10 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
       // Someone asked for an attempt while this one ran: the next comes as soon as the rate allows.
       wakeRequested = false;
       delay = Math.min(delay, (lastWakeAttempt + WAKE_MIN_INTERVAL.toNanos() - System.nanoTime()) / 1_000_000);
+    }
+    if (waiters.size() > 0) {
+      // Held connections wait (bounded by their hold timeout): retry at the wake rate, not the backoff.
+      delay = Math.min(delay, WAKE_MIN_INTERVAL.toMillis());
     }
     LOG.debug("next SSH attempt to {} in {} ms", target.display(), delay);
     retryTimer = vertx.setTimer(Math.max(1, delay), id -> runAttempt());

@@ -38,6 +38,20 @@ class ConfigLoaderTest {
     assertEquals(2, c.ssh().keepaliveCountMax());
     assertEquals(Duration.ofSeconds(10), c.ssh().connectTimeout());
     assertFalse(c.ssh().waitForHost(), "the first connection fails fast unless told to wait");
+    assertEquals(Duration.ofSeconds(15), c.forwarding().holdTimeout());
+  }
+
+  @Test
+  void holdTimeoutFromTheFileAndItsBadValues() throws Exception {
+    Path file = dir.resolve("h.json");
+    Files.writeString(file, "{\"host\": \"h\", \"forwarding\": {\"holdTimeout\": \"2500ms\"}}");
+    assertEquals(Duration.ofMillis(2500), loader().load(file, new JsonObject()).forwarding().holdTimeout());
+    assertEquals("setting 'forwarding.holdTimeout' must be above zero",
+        error("{\"host\":\"h\",\"forwarding\":{\"holdTimeout\":\"0s\"}}"));
+    assertEquals("setting 'forwarding.holdTimeout' must be a duration like 500ms, 15s, 5m or 1h, not 15",
+        error("{\"host\":\"h\",\"forwarding\":{\"holdTimeout\":15}}"));
+    assertEquals("setting 'forwarding.holdTimeout' must be a duration like 500ms, 15s, 5m or 1h, not -1s",
+        error("{\"host\":\"h\",\"forwarding\":{\"holdTimeout\":\"-1s\"}}"));
   }
 
   @Test

@@ -9,7 +9,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -19,6 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = "Connect to the remote Docker host and forward every published container port to loopback.")
 public final class RunCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
   @Spec
   CommandSpec spec;
@@ -57,19 +61,31 @@ public final class RunCommand implements Callable<Integer> {
   boolean waitForHost;
 
   @Option(names = "--config", paramLabel = "FILE",
-      description = "config file (default: conf/docktunnel.json when present); options given here win")
+      description = "config file; without it the first that exists of ./conf/docktunnel.json, "
+          + "$XDG_CONFIG_HOME/docktunnel/docktunnel.json (default ~/.config/docktunnel/docktunnel.json), "
+          + "else built-in defaults; options given here win")
   Path configFile;
 
   @Override
   public Integer call() {
     DocktunnelConfig config;
+    ConfigLoader loader = ConfigLoader.forThisProcess();
+    Optional<Path> file;
     try {
-      config = new ConfigLoader(Path.of(System.getProperty("user.home"))).load(configFile, overrides());
+      file = loader.find(configFile);
+      config = loader.load(file.orElse(null), overrides());
       // Everything is checked before anything starts: a bad value is one line and exit 2.
       SshPreflight.check(config);
     } catch (ConfigException e) {
       spec.commandLine().getErr().println("docktunnel: " + e.getMessage());
       return ExitCodes.USAGE;
+    }
+    // Which file was read (or that none was) is the first thing to check when a setting surprises;
+    // logged only once everything is valid, so a bad value stays the one line above.
+    if (file.isPresent()) {
+      LOG.info("config file {}", file.get());
+    } else {
+      LOG.info("no config file (looked for {}); built-in defaults", loader.searchPath());
     }
     return Docktunnel.runUntilStopped(config);
   }

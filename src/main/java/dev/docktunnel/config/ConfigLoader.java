@@ -11,11 +11,15 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -25,10 +29,13 @@ import java.util.regex.Pattern;
  * Builds a {@link DocktunnelConfig}: built-in defaults, overlaid by the config file, overlaid by
  * the command line. Every setting has one JSON name (the reference is in README); an unknown
  * name or a bad value fails with a {@link ConfigException} naming the setting and its source.
+ * {@link #find} decides which file, if any, {@link #load} reads.
  */
 public final class ConfigLoader {
-  /** The config file read when none is given and it exists. */
-  public static final Path DEFAULT_FILE = Path.of("conf", "docktunnel.json");
+  /** The first file {@link #find} looks for, relative to the working directory. */
+  public static final Path WORKING_DIR_FILE = Path.of("conf", "docktunnel.json");
+  /** The file {@link #find} looks for next, relative to the XDG config home. */
+  public static final Path USER_FILE = Path.of("docktunnel", "docktunnel.json");
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
   private static final Set<String> TOP_LEVEL = Set.of("host", "identities", "knownHosts", "sshConfig",
@@ -39,10 +46,68 @@ public final class ConfigLoader {
       "conflictStrategy", "holdTimeout");
 
   private final Path home;
+  private final Path workingDir;
+  private final Map<String, String> env;
 
-  /** @param home the user's home directory, for defaults and {@code ~} expansion */
-  public ConfigLoader(Path home) {
+  /**
+   * @param home the user's home directory, for defaults, {@code ~} expansion and the default
+   *     XDG config home
+   * @param workingDir what relative paths given to {@link #find} and {@link #WORKING_DIR_FILE}
+   *     are resolved against
+   * @param env the environment, for {@code XDG_CONFIG_HOME}
+   */
+  public ConfigLoader(Path home, Path workingDir, Map<String, String> env) {
     this.home = home;
+    this.workingDir = workingDir.toAbsolutePath();
+    this.env = Map.copyOf(env);
+  }
+
+  /** A loader with this process's working directory and environment. */
+  public ConfigLoader(Path home) {
+    this(home, Path.of(""), System.getenv());
+  }
+
+  /** A loader for this process: {@code user.home}, {@code user.dir}, the environment. */
+  public static ConfigLoader forThisProcess() {
+    return new ConfigLoader(Path.of(System.getProperty("user.home")));
+  }
+
+  /**
+   * Which config file to read. An explicit file ({@code --config}) must exist. Without one, the
+   * first of {@link #searchPath()} that exists is the file (the later ones are not read: no
+   * merging); none is built-in defaults. A file that exists but cannot be used (a directory, a
+   * broken link, unreadable) is not skipped: {@link #load} names it.
+   *
+   * @param explicit the file given on the command line, or null
+   * @return the file to read, empty for built-in defaults only
+   */
+  public Optional<Path> find(Path explicit) {
+    if (explicit != null) {
+      Path file = workingDir.resolve(explicit);
+      if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+        throw new ConfigException("config file " + file + " (--config) does not exist");
+      }
+      return Optional.of(file);
+    }
+    for (Path candidate : searchPath()) {
+      if (Files.exists(candidate, LinkOption.NOFOLLOW_LINKS)) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Where a config file is looked for without {@code --config}, in order:
+   * {@code ./conf/docktunnel.json} (the working directory), then
+   * {@code $XDG_CONFIG_HOME/docktunnel/docktunnel.json}, {@code ~/.config/...} when that
+   * variable is unset, empty or relative (the XDG base-directory rule).
+   */
+  public List<Path> searchPath() {
+    String xdg = env.get("XDG_CONFIG_HOME");
+    Path configHome = xdg != null && !xdg.isEmpty() && Path.of(xdg).isAbsolute()
+        ? Path.of(xdg) : home.resolve(".config");
+    return List.of(workingDir.resolve(WORKING_DIR_FILE), configHome.resolve(USER_FILE));
   }
 
   /** The built-in defaults, in config-file form. */
@@ -74,29 +139,31 @@ public final class ConfigLoader {
   /**
    * Loads the effective config.
    *
-   * @param file the config file given on the command line, or null for {@link #DEFAULT_FILE}
-   *     when present
+   * @param file the config file to read (see {@link #find}), or null for none
    * @param overrides command-line settings in config-file form (only what was given)
    */
   public DocktunnelConfig load(Path file, JsonObject overrides) {
     JsonObject merged = defaults();
     Set<String> given = new java.util.HashSet<>();
-    Path read = file != null ? file : Files.isRegularFile(DEFAULT_FILE) ? DEFAULT_FILE : null;
-    if (read != null) {
-      JsonObject layer = readFile(read);
-      merge(merged, layer, read.toString());
+    if (file != null) {
+      JsonObject layer = readFile(file);
+      merge(merged, layer, file.toString());
       given.addAll(layer.fieldNames());
     }
     merge(merged, overrides, "the command line");
     given.addAll(overrides.fieldNames());
     DocktunnelConfig config = build(merged);
-    checkFiles(config, given.contains("sshConfig"));
+    // Naming the default SSH config (as the shipped conf/docktunnel.json does) is not a typo to
+    // catch: like OpenSSH's own, it may be absent.
+    boolean sshConfigNamed = given.contains("sshConfig")
+        && !config.sshConfig().equals(path(defaults().getString("sshConfig")));
+    checkFiles(config, sshConfigNamed);
     return config;
   }
 
   /**
    * Checks the files the settings name, so a typo fails here rather than after the session
-   * started: an SSH config file that was given must exist (the default one may be absent), and
+   * started: an SSH config file that was named must exist (the default one may be absent), and
    * known_hosts must be a readable file when it exists (it is created by accept-new).
    */
   private static void checkFiles(DocktunnelConfig config, boolean sshConfigGiven) {
@@ -121,9 +188,15 @@ public final class ConfigLoader {
   }
 
   private static JsonObject readFile(Path file) {
+    if (Files.isDirectory(file)) {
+      throw new ConfigException("config file " + file + " is a directory, not a file");
+    }
     String text;
     try {
       text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("config file " + file + " does not exist"
+          + (Files.isSymbolicLink(file) ? " (it is a symbolic link to a missing file)" : ""));
     } catch (IOException e) {
       throw new ConfigException("config file " + file + " cannot be read: " + e.getMessage());
     }

@@ -84,11 +84,13 @@ class RunCommandIT {
         "-Xmx64m", "-XX:+UseSerialGC", "-jar", JAR.toString(), "run"));
     command.addAll(options);
     command.addAll(List.of(extra));
-    Process process = new ProcessBuilder(command)
+    ProcessBuilder builder = new ProcessBuilder(command)
         .directory(tmp.toFile()) // no conf/docktunnel.json there
         .redirectErrorStream(true)
-        .redirectOutput(tmp.resolve("output.log").toFile())
-        .start();
+        .redirectOutput(tmp.resolve("output.log").toFile());
+    // Nor in the config home: a docktunnel.json of the machine's user must not leak in.
+    builder.environment().put("XDG_CONFIG_HOME", tmp.toString());
+    Process process = builder.start();
     started.add(process);
     return process;
   }
@@ -253,6 +255,9 @@ class RunCommandIT {
     List<String> withFile = new ArrayList<>(options(knownHosts, Map.of()));
     withFile.addAll(List.of("--config", stringIdentities.toString()));
     cases.put(withFile, "docktunnel: setting 'identities' in " + stringIdentities + " must be a list of strings");
+    List<String> missingFile = new ArrayList<>(options(knownHosts, Map.of()));
+    missingFile.addAll(List.of("--config", tmp.resolve("missing.json").toString()));
+    cases.put(missingFile, "docktunnel: config file " + tmp.resolve("missing.json") + " (--config) does not exist");
     for (Map.Entry<List<String>, String> c : cases.entrySet()) {
       Process process = docktunnel(List.of(), c.getKey());
       assertEquals(ExitCodes.USAGE, exitCode(process), c.getValue() + ": " + output());

@@ -13,6 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -124,6 +127,8 @@ class ConfigLoaderTest {
   void givenSshConfigMustExistWhileTheDefaultMayBeAbsent() throws Exception {
     JsonObject cli = new JsonObject().put("host", "h");
     assertEquals(Path.of("/home/dev/.ssh/config"), loader().load(null, cli).sshConfig(), "absent default is fine");
+    assertEquals(Path.of("/home/dev/.ssh/config"), loader().load(null, cli.copy().put("sshConfig", "~/.ssh/config"))
+        .sshConfig(), "the default named explicitly (the shipped file does) may be absent too");
     Path missing = dir.resolve("nonexistent");
     String message = assertThrows(ConfigException.class,
         () -> loader().load(null, cli.copy().put("sshConfig", missing.toString()))).getMessage();
@@ -146,5 +151,126 @@ class ConfigLoaderTest {
     String message = assertThrows(ConfigException.class,
         () -> loader().load(null, cli.copy().put("knownHosts", dir.toString()))).getMessage();
     assertEquals("setting 'knownHosts' (--known-hosts): " + dir + " is a directory, not a file", message);
+  }
+
+  // --- which file: --config, ./conf/docktunnel.json, the XDG config home, none ---
+
+  /** A loader whose home and working directory are temp dirs, with {@code env} as environment. */
+  ConfigLoader lookup(Map<String, String> env) throws Exception {
+    return new ConfigLoader(Files.createDirectories(dir.resolve("home")),
+        Files.createDirectories(dir.resolve("work")), env);
+  }
+
+  Path write(String relative, String json) throws Exception {
+    Path file = dir.resolve(relative);
+    Files.createDirectories(file.getParent());
+    return Files.writeString(file, json);
+  }
+
+  @Test
+  void lookupTakesTheFirstThatExistsInTheDocumentedOrder() throws Exception {
+    ConfigLoader loader = lookup(Map.of());
+    assertEquals(Optional.empty(), loader.find(null), "nothing anywhere: built-in defaults");
+    Path user = write("home/.config/docktunnel/docktunnel.json", "{\"host\": \"user\"}");
+    assertEquals(Optional.of(user), loader.find(null), "the user's file, found from any working directory");
+    Path working = write("work/conf/docktunnel.json", "{\"host\": \"working\"}");
+    assertEquals(Optional.of(working), loader.find(null), "./conf/docktunnel.json before the user's file");
+    Path explicit = write("elsewhere.json", "{\"host\": \"explicit\"}");
+    assertEquals(Optional.of(explicit), loader.find(explicit), "--config before both");
+    assertEquals("working", loader.load(loader.find(null).orElseThrow(), new JsonObject()).host(),
+        "the first found is read alone");
+  }
+
+  @Test
+  void xdgConfigHomeReplacesDotConfigUnlessEmptyOrRelative() throws Exception {
+    Path user = write("home/.config/docktunnel/docktunnel.json", "{}");
+    Path xdg = write("xdg/docktunnel/docktunnel.json", "{}");
+    String xdgHome = dir.resolve("xdg").toString();
+    assertEquals(Optional.of(xdg), lookup(Map.of("XDG_CONFIG_HOME", xdgHome)).find(null));
+    assertEquals(Optional.of(user), lookup(Map.of("XDG_CONFIG_HOME", "")).find(null), "empty: the default");
+    assertEquals(Optional.of(user), lookup(Map.of("XDG_CONFIG_HOME", "xdg")).find(null),
+        "relative: invalid per the XDG spec, the default");
+    Files.delete(xdg);
+    assertEquals(Optional.empty(), lookup(Map.of("XDG_CONFIG_HOME", xdgHome)).find(null),
+        "with XDG_CONFIG_HOME set, ~/.config is not looked at");
+    assertEquals(List.of(dir.resolve("work/conf/docktunnel.json"), dir.resolve("xdg/docktunnel/docktunnel.json")),
+        lookup(Map.of("XDG_CONFIG_HOME", xdgHome)).searchPath());
+  }
+
+  @Test
+  void explicitConfigMustExistAndIsRelativeToTheWorkingDirectory() throws Exception {
+    ConfigLoader loader = lookup(Map.of());
+    write("home/.config/docktunnel/docktunnel.json", "{}");
+    Path missing = dir.resolve("work/missing.json");
+    String message = assertThrows(ConfigException.class, () -> loader.find(Path.of("missing.json"))).getMessage();
+    assertEquals("config file " + missing + " (--config) does not exist", message,
+        "a missing --config never falls back to another file");
+    Path relative = write("work/mine.json", "{}");
+    assertEquals(Optional.of(relative), loader.find(Path.of("mine.json")));
+  }
+
+  @Test
+  void aFoundFileThatCannotBeUsedIsAnErrorNotSkipped() throws Exception {
+    ConfigLoader loader = lookup(Map.of());
+    write("home/.config/docktunnel/docktunnel.json", "{\"host\": \"user\"}");
+    Path broken = dir.resolve("work/conf/docktunnel.json");
+    Files.createDirectories(broken.getParent());
+    Files.createSymbolicLink(broken, dir.resolve("gone.json"));
+    assertEquals(Optional.of(broken), loader.find(null), "a dangling link is found, not passed over");
+    String message = assertThrows(ConfigException.class, () -> loader.load(broken, new JsonObject())).getMessage();
+    assertEquals("config file " + broken + " does not exist (it is a symbolic link to a missing file)", message);
+    Files.delete(broken);
+    Files.createDirectories(broken);
+    message = assertThrows(ConfigException.class,
+        () -> loader.load(loader.find(null).orElseThrow(), new JsonObject())).getMessage();
+    assertEquals("config file " + broken + " is a directory, not a file", message);
+  }
+
+  // --- the shipped conf/docktunnel.json ---
+
+  /** The repository's conf/, found from Maven's working directory (the project's base dir). */
+  static final Path SHIPPED = Path.of("conf", "docktunnel.json");
+
+  JsonObject shipped() throws Exception {
+    assertTrue(Files.isRegularFile(SHIPPED), "shipped config not found at " + SHIPPED.toAbsolutePath());
+    return new JsonObject(Files.readString(SHIPPED));
+  }
+
+  @Test
+  void shippedConfigIsExactlyTheBuiltInDefaultsAndLoadsWithAHost() throws Exception {
+    JsonObject shipped = shipped();
+    ConfigLoader loader = loader();
+    // forwarding.holdTimeout is added to the Java side on another branch; until it is merged the
+    // loader does not know the name. The next merge drops this workaround (then the check below
+    // compares holdTimeout too).
+    if (!loader.defaults().getJsonObject("forwarding").containsKey("holdTimeout")) {
+      assertEquals("15s", shipped.getJsonObject("forwarding").remove("holdTimeout"));
+    }
+    assertEquals(loader.defaults(), shipped, "every setting, at its built-in default");
+    Path file = Files.writeString(dir.resolve("shipped.json"), shipped.encode());
+    String message = assertThrows(ConfigException.class, () -> loader.load(file, new JsonObject())).getMessage();
+    assertTrue(message.contains("'host' is required"), "no placeholder host: " + message);
+    DocktunnelConfig fromFile = loader.load(file, new JsonObject().put("host", "ssh://me@box"));
+    assertEquals(loader.load(null, new JsonObject().put("host", "ssh://me@box")), fromFile,
+        "with --host, the shipped file runs exactly like no file");
+  }
+
+  @Test
+  void everyShippedSettingHasItsRowInConfReadme() throws Exception {
+    String table = Files.readString(SHIPPED.resolveSibling("README.md"));
+    JsonObject shipped = shipped();
+    for (String key : shipped.fieldNames()) {
+      if (shipped.getValue(key) instanceof JsonObject section) {
+        section.fieldNames().forEach(sub -> assertRow(table, key + "." + sub));
+      } else {
+        assertRow(table, key);
+      }
+    }
+    assertRow(table, "host");
+  }
+
+  static void assertRow(String table, String setting) {
+    assertTrue(Pattern.compile("(?m)^\\| `" + Pattern.quote(setting) + "` \\|").matcher(table).find(),
+        "conf/README.md has no row for '" + setting + "'");
   }
 }

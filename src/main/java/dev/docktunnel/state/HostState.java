@@ -72,7 +72,8 @@ public record HostState(
     }
 
     static Ssh fromJson(JsonObject json) {
-      return new Ssh(string(json, "ssh.state"), optionalString(json, "ssh.reason"), instant(json, "ssh.since"));
+      return new Ssh(
+          string(json, "ssh.state"), optionalString(json, "ssh.reason"), instant(json, "ssh.since"));
     }
   }
 
@@ -197,7 +198,8 @@ public record HostState(
     for (int i = 0; i < forwardsJson.size(); i++) {
       Object forward = forwardsJson.getValue(i);
       if (!(forward instanceof JsonObject forwardJson)) {
-        throw new IllegalArgumentException("forwards[" + i + "] is " + describe(forward) + ", expected an object");
+        throw new IllegalArgumentException(
+            "forwards[" + i + "] is " + describe(forward) + ", expected an object");
       }
       forwards.add(Forward.fromJson(forwardJson, "forwards[" + i + "]"));
     }

@@ -118,7 +118,8 @@ public final class StateDir {
       }
       UserPrincipal owner = Files.getOwner(entry, LinkOption.NOFOLLOW_LINKS);
       if (!owner.equals(us)) {
-        LOG.warn("Leaving socket {} alone: owned by {}, not by us ({})", entry, owner.getName(), us.getName());
+        LOG.warn("Leaving socket {} alone: owned by {}, not by us ({})",
+            entry, owner.getName(), us.getName());
         return false;
       }
       Files.delete(entry);
@@ -156,7 +157,8 @@ public final class StateDir {
         Files.setPosixFilePermissions(path, PRIVATE_DIR);
       }
     } catch (IOException e) {
-      throw new StateDirException("Cannot prepare " + what.toLowerCase(Locale.ROOT) + " " + path + ": " + e, e);
+      throw new StateDirException(
+          "Cannot prepare " + what.toLowerCase(Locale.ROOT) + " " + path + ": " + e, e);
     }
   }
 
@@ -178,7 +180,8 @@ public final class StateDir {
     try {
       return dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(name);
     } catch (IOException e) {
-      throw new StateDirException("Cannot look up the current user '" + name + "' to check " + dir + ": " + e, e);
+      throw new StateDirException(
+          "Cannot look up the current user '" + name + "' to check " + dir + ": " + e, e);
     }
   }
 

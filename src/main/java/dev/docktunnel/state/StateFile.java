@@ -145,12 +145,13 @@ public final class StateFile {
       } catch (FileAlreadyExistsException e) {
         // same millisecond as an earlier one: next suffix
       } catch (IOException e) {
-        LOG.warn("State file {} is unusable ({}) and cannot be moved aside: {}; starting fresh", path, problem,
-            e.toString());
+        LOG.warn("State file {} is unusable ({}) and cannot be moved aside: {}; starting fresh",
+            path, problem, e.toString());
         return Optional.empty();
       }
     }
-    LOG.warn("State file {} is unusable ({}) and no free name to move it aside; starting fresh", path, problem);
+    LOG.warn("State file {} is unusable ({}) and no free name to move it aside; starting fresh",
+        path, problem);
     return Optional.empty();
   }
 

@@ -141,6 +141,16 @@ class InstanceLockTest {
     assertTrue(e.getMessage().startsWith("Cannot open lock file " + lockFile), e.getMessage());
   }
 
+  @Test
+  void aHolderThatHasNotWrittenItsPidYetIsSaidSo() {
+    InstanceLock.Holder unknown = InstanceLock.Holder.parse("");
+    assertTrue(unknown.pid().isEmpty());
+    assertEquals(unknown, InstanceLock.Holder.parse("garbage {"));
+    String message = new InstanceLock.Held(tmp.resolve("h.lock"), unknown, false).message();
+    assertEquals("This host is already served by another docktunnel (PID not written yet) (lock "
+        + tmp.resolve("h.lock") + ")", message);
+  }
+
   private static InstanceLock acquire(Path lockFile, String reach) throws IOException {
     return assertInstanceOf(InstanceLock.Acquired.class, InstanceLock.tryAcquire(lockFile, reach)).lock();
   }

@@ -70,6 +70,23 @@ class StateDirTest {
   }
 
   @Test
+  void refusesASocketFolderThatIsAFile() throws IOException {
+    Path dir = Files.createDirectory(tmp.resolve("state"));
+    Path file = Files.writeString(dir.resolve(HOST.value()), "x");
+    StateDirException e = assertThrows(StateDirException.class, () -> StateDir.open(dir, HOST));
+    assertEquals("Socket folder " + file + " exists but is not a directory", e.getMessage());
+  }
+
+  @Test
+  void opensAnExistingStateDirAgain() throws IOException {
+    Path dir = tmp.resolve("state");
+    StateDir.open(dir, HOST);
+    StateDir again = StateDir.open(dir, HOST);
+    assertEquals(dir, again.dir());
+    assertEquals("rwx------", mode(dir));
+  }
+
+  @Test
   void refusesADirOwnedByAnotherUser() throws IOException {
     Path dir = Files.createDirectory(tmp.resolve("theirs"));
     Files.setOwner(dir, nobody());

@@ -7,6 +7,9 @@ import dev.docktunnel.docker.DockerEngineClient;
 import dev.docktunnel.forward.ForwardVerticle;
 import dev.docktunnel.ssh.SessionState;
 import dev.docktunnel.ssh.SshSessionVerticle;
+import dev.docktunnel.state.HostClaim;
+import dev.docktunnel.state.StateWriterVerticle;
+import java.time.Clock;
 import dev.docktunnel.bus.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -20,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,7 +77,7 @@ public final class Docktunnel {
    * ends the process with exit code 0; returns the exit code when the start fails instead.
    * Blocks the calling thread, which is the CLI's main thread, never an event loop.
    */
-  public static int runUntilStopped(DocktunnelConfig config) {
+  public static int runUntilStopped(DocktunnelConfig config, HostClaim claim) {
     System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
     // Names are resolved by the JDK (MINA connects with it); Vert.x's own DNS client would only
     // cost threads, classes and memory.
@@ -81,6 +85,7 @@ public final class Docktunnel {
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     SshSessionVerticle ssh = new SshSessionVerticle(config);
     AtomicBoolean stopRequested = new AtomicBoolean();
+    AtomicReference<String> stateWriter = new AtomicReference<>();
     CompletableFuture<Integer> failed = new CompletableFuture<>();
     // A requested stop exits 0, as service managers expect. The JVM ends a signal-initiated
     // shutdown with 128+n (143, 130) and System.exit may not be called from a hook (it would
@@ -92,11 +97,14 @@ public final class Docktunnel {
     Thread hook = new Thread(() -> {
       stopRequested.set(true);
       LOG.info("stopping");
-      Runtime.getRuntime().halt(stopQuietly(vertx) ? ExitCodes.OK : ExitCodes.FAILED);
+      Runtime.getRuntime().halt(stopQuietly(vertx, stateWriter.get()) ? ExitCodes.OK : ExitCodes.FAILED);
     }, "docktunnel-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     Future<JsonObject> firstSync = firstFact(vertx, Addresses.CONTAINERS_SYNCED);
-    start(vertx, config, ssh)
+    // The state writer first, so it sees every fact from the start on.
+    vertx.deployVerticle(new StateWriterVerticle(claim.stateFile(), config.host(), Clock.systemUTC()))
+        .onSuccess(stateWriter::set)
+        .compose(id -> start(vertx, config, ssh))
         .compose(app -> ssh.firstConnection())
         .onSuccess(state -> firstSync.onSuccess(synced -> announceReady(vertx, config, synced)))
         .onFailure(error -> {
@@ -122,7 +130,7 @@ public final class Docktunnel {
       // System.exit blocks until it has.
       return ExitCodes.OK;
     }
-    stopQuietly(vertx);
+    stopQuietly(vertx, stateWriter.get());
     return exit;
   }
 
@@ -154,9 +162,21 @@ public final class Docktunnel {
         });
   }
 
-  /** Stops Vert.x and every verticle, bounded; false when that failed or took too long. */
-  private static boolean stopQuietly(Vertx vertx) {
+  /**
+   * Stops Vert.x and every verticle, bounded; false when that failed or took too long. The state
+   * writer goes first, so the record it leaves (running: false) keeps the forwards as they were,
+   * for the next start, rather than the "stopped" facts of the stop itself.
+   */
+  private static boolean stopQuietly(Vertx vertx, String stateWriter) {
     try {
+      Future<Void> writerStopped = stateWriter == null ? Future.succeededFuture()
+          : vertx.undeploy(stateWriter).recover(e -> {
+            LOG.warn("state file not marked stopped: {}", e.toString());
+            return Future.succeededFuture();
+          });
+      // Awaited one after the other: a continuation of the undeploy would run on an event loop
+      // that vertx.close() stops, and never complete.
+      writerStopped.await(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
       vertx.close().await(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
       return true;
     } catch (TimeoutException e) {

@@ -5,6 +5,11 @@ import dev.docktunnel.config.ConfigException;
 import dev.docktunnel.config.ConfigLoader;
 import dev.docktunnel.config.DocktunnelConfig;
 import dev.docktunnel.ssh.SshPreflight;
+import dev.docktunnel.ssh.SshTarget;
+import dev.docktunnel.state.HostClaim;
+import dev.docktunnel.state.StateDir;
+import java.io.IOException;
+import java.time.Clock;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -69,16 +74,30 @@ public final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     DocktunnelConfig config;
+    SshTarget target;
     ConfigLoader loader = ConfigLoader.forThisProcess();
     Optional<Path> file;
     try {
       file = loader.find(configFile);
       config = loader.load(file.orElse(null), overrides());
       // Everything is checked before anything starts: a bad value is one line and exit 2.
-      SshPreflight.check(config);
+      target = SshPreflight.check(config);
     } catch (ConfigException e) {
       spec.commandLine().getErr().println("docktunnel: " + e.getMessage());
       return ExitCodes.USAGE;
+    }
+    HostClaim claim;
+    try {
+      claim = HostClaim.claim(config.stateDir(), target, Clock.systemUTC());
+    } catch (HostClaim.AlreadyServedException e) {
+      spec.commandLine().getErr().println("docktunnel: " + e.getMessage());
+      return ExitCodes.FAILED;
+    } catch (StateDir.StateDirException e) {
+      spec.commandLine().getErr().println("docktunnel: setting 'stateDir' (--state-dir): " + e.getMessage());
+      return ExitCodes.USAGE;
+    } catch (IOException e) {
+      spec.commandLine().getErr().println("docktunnel: " + e.getMessage());
+      return ExitCodes.FAILED;
     }
     // Which file was read (or that none was) is the first thing to check when a setting surprises;
     // logged only once everything is valid, so a bad value stays the one line above.
@@ -87,7 +106,7 @@ public final class RunCommand implements Callable<Integer> {
     } else {
       LOG.info("no config file (looked for {}); built-in defaults", loader.searchPath());
     }
-    return Docktunnel.runUntilStopped(config);
+    return Docktunnel.runUntilStopped(config, claim);
   }
 
   /** The options given, in config-file form, so they overlay the file. */

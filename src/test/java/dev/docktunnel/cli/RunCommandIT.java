@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.testbed.Testbed;
 import dev.docktunnel.testbed.TestbedExtension;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -78,6 +79,11 @@ class RunCommandIT {
    * signal stays ignored across exec).
    */
   Process docktunnel(List<String> launcher, List<String> options, String... extra) throws IOException {
+    return docktunnel(tmp.resolve("output.log"), launcher, options, extra);
+  }
+
+  /** As above, with its output in {@code log} (a second instance beside the first). */
+  Process docktunnel(Path log, List<String> launcher, List<String> options, String... extra) throws IOException {
     assertTrue(Files.isRegularFile(JAR), "the fat jar is built by `package` before integration tests: " + JAR);
     List<String> command = new ArrayList<>(launcher);
     command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -87,7 +93,7 @@ class RunCommandIT {
     ProcessBuilder builder = new ProcessBuilder(command)
         .directory(tmp.toFile()) // no conf/docktunnel.json there
         .redirectErrorStream(true)
-        .redirectOutput(tmp.resolve("output.log").toFile());
+        .redirectOutput(log.toFile());
     // Nor in the config home: a docktunnel.json of the machine's user must not leak in.
     builder.environment().put("XDG_CONFIG_HOME", tmp.toString());
     Process process = builder.start();
@@ -280,5 +286,56 @@ class RunCommandIT {
     Process bad = docktunnel(tmp.resolve("kh"), "--config", config.toString());
     assertEquals(ExitCodes.USAGE, exitCode(bad));
     assertTrue(output().contains("forwarding.conflictStrategy"), output());
+  }
+
+  /**
+   * One docktunnel per host: a second one for the same host exits at once naming the first's
+   * PID; the state file (0600 in a 0700 dir) says running while the first lives and
+   * {@code running: false} with {@code stoppedAt} after its graceful stop, which frees the host.
+   */
+  @Test
+  void aSecondInstanceForTheSameHostIsRefusedAndTheStateFileFollowsTheFirst() throws Exception {
+    Process first = docktunnel(testbed.knownHostsFile());
+    awaitOutput("ready", first);
+    Path stateDir = tmp.resolve("state");
+    Path stateFile;
+    try (var files = Files.list(stateDir)) {
+      stateFile = files.filter(f -> f.getFileName().toString().endsWith(".state.json")).findFirst().orElseThrow(
+          () -> new AssertionError("no <host-id>.state.json in " + stateDir));
+    }
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(stateDir)));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(stateFile)));
+    JsonObject running = new JsonObject(Files.readString(stateFile));
+    assertTrue(running.getBoolean("running"), running.encode());
+    assertEquals(first.pid(), running.getLong("pid"));
+
+    Path secondLog = tmp.resolve("second.log");
+    long startedAt = System.nanoTime();
+    Process second = docktunnel(secondLog, List.of(), options(testbed.knownHostsFile(), Map.of()));
+    assertTrue(second.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS), "the second instance did not exit");
+    long refusedMs = (System.nanoTime() - startedAt) / 1_000_000;
+    String said = Files.readString(secondLog);
+    assertEquals(ExitCodes.FAILED, second.exitValue(), said);
+    assertTrue(said.contains("already served by another docktunnel (PID " + first.pid() + ")"), said);
+    System.out.printf("[figures] second instance for the same host refused %d ms after its start (JVM start"
+        + " included)%n", refusedMs);
+
+    first.destroy(); // SIGTERM, by handle
+    assertStoppedCleanly(first, "SIGTERM");
+    JsonObject stopped = new JsonObject(Files.readString(stateFile));
+    assertFalse(stopped.getBoolean("running"), stopped.encode());
+    assertTrue(stopped.getString("stoppedAt") != null, stopped.encode());
+
+    Process third = docktunnel(secondLog, List.of(), options(testbed.knownHostsFile(), Map.of()));
+    long deadline = System.nanoTime() + EXIT_WAIT.toNanos();
+    while (!Files.readString(secondLog).contains("ready")) {
+      assertTrue(third.isAlive() && System.nanoTime() < deadline, "the host was not free after the stop: "
+          + Files.readString(secondLog));
+      Thread.sleep(50); // polling the log file, bounded by the deadline
+    }
+    assertTrue(Files.readString(secondLog).contains("last run's state: 0 forward(s), stopped at"),
+        Files.readString(secondLog));
+    third.destroy();
+    assertTrue(third.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS));
   }
 }

@@ -1,0 +1,95 @@
+package dev.docktunnel.state;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.docktunnel.bus.Addresses;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The state writer driven through the bus: facts in, the state file's record out. */
+class StateWriterVerticleTest {
+  @TempDir
+  Path dir;
+  Vertx vertx = Vertx.vertx();
+
+  @AfterEach
+  void close() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  StateFile file() {
+    return new StateFile(dir.resolve("h.state.json"), Clock.systemUTC());
+  }
+
+  /** Reads the file until {@code wanted} holds (bounded). */
+  HostState await(Predicate<HostState> wanted) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    Optional<HostState> last = Optional.empty();
+    while (System.nanoTime() < deadline) {
+      last = file().read();
+      if (last.isPresent() && wanted.test(last.get())) {
+        return last.get();
+      }
+      Thread.sleep(20); // polling the file, bounded by the deadline
+    }
+    throw new AssertionError("state file never matched; last: " + last);
+  }
+
+  static JsonObject forward(String id, String status) {
+    return new JsonObject().put("id", id).put("containerId", "c1").put("containerName", "web")
+        .put("localPort", 8080).put("remotePort", 80).put("bindAddresses", new JsonArray().add("127.0.0.1"))
+        .put("status", status).put("reason", null).put("sessionId", "s1")
+        .put("createdAt", "2026-12-01T10:00:00Z").put("updatedAt", "2026-12-01T10:00:01Z")
+        .put("bytesIn", 0).put("bytesOut", 0);
+  }
+
+  @Test
+  void everyChangeIsWrittenAndAGracefulStopKeepsTheForwards() throws Exception {
+    String id = vertx.deployVerticle(new StateWriterVerticle(file(), "ssh://u@h", Clock.systemUTC()))
+        .await(10, TimeUnit.SECONDS);
+    HostState first = await(s -> s.running());
+    assertEquals(ProcessHandle.current().pid(), first.pid());
+    assertEquals("ssh://u@h", first.host());
+
+    vertx.eventBus().publish(Addresses.SSH_STATE, new JsonObject().put("state", "connected").put("host", "ssh://u@h")
+        .put("reason", "authenticated").put("at", "2026-12-01T10:00:02Z").put("attempt", 1));
+    vertx.eventBus().publish(Addresses.FORWARD_STATUS, forward("c1/tcp/80", "active"));
+    HostState active = await(s -> "connected".equals(s.ssh().state()) && s.forwards().size() == 1);
+    HostState.Forward f = active.forwards().get(0);
+    assertEquals(8080, f.localPort());
+    assertEquals("127.0.0.1", f.localAddress());
+    assertEquals("active", f.status());
+
+    vertx.eventBus().publish(Addresses.ACTIVITY_BYTES, new JsonObject().put("forwardId", "c1/tcp/80")
+        .put("bytesIn", 1234).put("bytesOut", 99));
+    await(s -> !s.forwards().isEmpty() && s.forwards().get(0).bytesIn() == 1234); // with the periodic write
+
+    vertx.undeploy(id).await(10, TimeUnit.SECONDS);
+    HostState stopped = file().read().orElseThrow();
+    assertFalse(stopped.running());
+    assertNotNull(stopped.stoppedAt());
+    assertEquals(1, stopped.forwards().size(), "the stop keeps the forwards for the next start");
+  }
+
+  @Test
+  void aStoppedForwardLeavesTheRecord() throws Exception {
+    vertx.deployVerticle(new StateWriterVerticle(file(), "ssh://u@h", Clock.systemUTC())).await(10, TimeUnit.SECONDS);
+    vertx.eventBus().publish(Addresses.FORWARD_STATUS, forward("c1/tcp/80", "active"));
+    await(s -> s.forwards().size() == 1);
+    vertx.eventBus().publish(Addresses.FORWARD_STATUS, forward("c1/tcp/80", "stopped"));
+    assertTrue(await(s -> s.forwards().isEmpty()).running());
+  }
+}

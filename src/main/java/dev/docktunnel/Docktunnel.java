@@ -5,6 +5,8 @@ import dev.docktunnel.config.DocktunnelConfig;
 import dev.docktunnel.containers.ContainerWatcherVerticle;
 import dev.docktunnel.docker.DockerEngineClient;
 import dev.docktunnel.forward.ForwardVerticle;
+import dev.docktunnel.forward.RestoredForward;
+import java.util.List;
 import dev.docktunnel.ssh.SessionState;
 import dev.docktunnel.ssh.SshSessionVerticle;
 import dev.docktunnel.state.HostClaim;
@@ -51,12 +53,13 @@ public final class Docktunnel {
    * {@link #runUntilStopped} maps to exit code 3.
    */
   public static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config) {
-    return start(vertx, config, new SshSessionVerticle(config));
+    return start(vertx, config, new SshSessionVerticle(config), List.of());
   }
 
-  private static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config, SshSessionVerticle ssh) {
+  private static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config, SshSessionVerticle ssh,
+      List<RestoredForward> restored) {
     DockerEngineClient engine = new DockerEngineClient(vertx, ssh.sessionProvider(), config.remoteDockerSocket());
-    return vertx.deployVerticle(new ForwardVerticle(config.forwarding(), ssh.sessionProvider()))
+    return vertx.deployVerticle(new ForwardVerticle(config.forwarding(), ssh.sessionProvider(), restored))
         .compose(id -> vertx.deployVerticle(new ContainerWatcherVerticle(engine)))
         .compose(id -> vertx.deployVerticle(ssh))
         .map(id -> new Docktunnel(vertx, ssh));
@@ -104,7 +107,7 @@ public final class Docktunnel {
     // The state writer first, so it sees every fact from the start on.
     vertx.deployVerticle(new StateWriterVerticle(claim.stateFile(), config.host(), Clock.systemUTC()))
         .onSuccess(stateWriter::set)
-        .compose(id -> start(vertx, config, ssh))
+        .compose(id -> start(vertx, config, ssh, restoredForwards(claim)))
         .compose(app -> ssh.firstConnection())
         .onSuccess(state -> firstSync.onSuccess(synced -> announceReady(vertx, config, synced)))
         .onFailure(error -> {
@@ -132,6 +135,14 @@ public final class Docktunnel {
     }
     stopQuietly(vertx, stateWriter.get());
     return exit;
+  }
+
+  /** The last run's forwards, to bind again before the session is up. */
+  private static List<RestoredForward> restoredForwards(HostClaim claim) {
+    return claim.previous().map(last -> last.forwards().stream()
+        .map(f -> new RestoredForward(f.containerId(), f.containerName(), f.protocol(), f.publishedPort(),
+            f.remoteHost(), f.remotePort(), f.requestedLocalPort(), f.localPort()))
+        .toList()).orElse(List.of());
   }
 
   /** The first fact published on {@code address} from now on. */

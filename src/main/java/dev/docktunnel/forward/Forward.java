@@ -44,6 +44,8 @@ final class Forward {
   long probeTimer = -1;
   long probeDelayMs;
   long rebindTimer = -1;
+  /** False for a forward restored from the last run until a container fact asks for it. */
+  boolean confirmed = true;
   long rebindDelayMs;
   /** Counter values at the last activity fact, to publish only on change. */
   long reportedIn;

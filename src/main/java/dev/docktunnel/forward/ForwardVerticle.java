@@ -49,14 +49,24 @@ public final class ForwardVerticle extends VerticleBase {
 
   private final Forwarding config;
   private final SessionProvider sessions;
+  private final List<RestoredForward> restored;
   private final Map<ForwardKey, Forward> forwards = new HashMap<>();
   private ForwardProxy proxy;
   /** Why the engine's picture is not trusted now (its event stream broke), or null while it is. */
   private String engineOutOfSync;
 
   public ForwardVerticle(Forwarding config, SessionProvider sessions) {
+    this(config, sessions, List.of());
+  }
+
+  /**
+   * @param restored the last run's forwards: bound again at start, before the SSH session is up,
+   *     and kept once the container list confirms their container runs (dropped otherwise)
+   */
+  public ForwardVerticle(Forwarding config, SessionProvider sessions, List<RestoredForward> restored) {
     this.config = config;
     this.sessions = sessions;
+    this.restored = List.copyOf(restored);
   }
 
   @Override
@@ -65,6 +75,7 @@ public final class ForwardVerticle extends VerticleBase {
         config.holdTimeout(), ConnectionHold.DEFAULT_LIMIT);
     var bus = vertx.eventBus();
     vertx.setPeriodic(ACTIVITY_PERIOD_MS, id -> publishActivity());
+    restored.forEach(this::restore);
     return Future.all(
         bus.<JsonObject>consumer(Addresses.CONTAINER, m -> onContainer(m.body())).completion(),
         bus.<JsonObject>consumer(Addresses.CONTAINERS_SYNCED, m -> onSynced(m.body())).completion(),
@@ -107,6 +118,12 @@ public final class ForwardVerticle extends VerticleBase {
         remove(forward, "container " + container.name() + " is " + container.state());
       } else if (spec != null && !forward.matches(spec)) {
         remove(forward, "port mapping changed");
+      } else if (spec != null && !forward.confirmed) {
+        forward.confirmed = true; // the restored forward is what the container asks for: keep it
+        if (forward.status == Status.PENDING && !forward.listeners.isEmpty()) {
+          forward.probeDelayMs = 0;
+          scheduleProbe(forward);
+        }
       } else if (rejection != null && forward.status != Status.REJECTED) {
         remove(forward, rejection.reason());
       }
@@ -183,6 +200,19 @@ public final class ForwardVerticle extends VerticleBase {
     JsonArray list = new JsonArray();
     forwards.values().forEach(f -> list.add(f.toJson()));
     request.reply(new JsonObject().put("forwards", list));
+  }
+
+  /**
+   * Binds a forward of the last run on the port it had, at once, so clients (bookmarks) find it
+   * while the session comes up; its connections are held until then. It is not {@code active}
+   * before a container fact confirms it; a sync that no longer lists its container drops it.
+   */
+  private void restore(RestoredForward last) {
+    Forward forward = new Forward(last.key(), last.containerName(), new ForwardTarget(last.remoteHost(),
+        last.remotePort()), last.requestedLocalPort(), Instant.now());
+    forward.confirmed = false;
+    forwards.put(forward.key, forward);
+    bind(forward, last.localPort(), 1);
   }
 
   private void create(ForwardSpec spec) {
@@ -345,6 +375,10 @@ public final class ForwardVerticle extends VerticleBase {
     if (answered && engineOutOfSync != null) {
       setStatus(forward, Status.PENDING, engineOutOfSync); // the resync probes again
       return;
+    }
+    if (answered && !forward.confirmed) {
+      setStatus(forward, Status.PENDING, "restored from the last run; waiting for the container list");
+      return; // its container's fact probes again
     }
     if (answered) {
       String mapping = forward.localPort == forward.requestedLocalPort ? null

@@ -105,7 +105,11 @@ public record HostState(
       Instant createdAt,
       Instant updatedAt,
       long bytesIn,
-      long bytesOut) {
+      long bytesOut,
+      String protocol,
+      int publishedPort,
+      String remoteHost,
+      int requestedLocalPort) {
 
     public Forward {
       Objects.requireNonNull(containerId, "containerId");
@@ -114,6 +118,14 @@ public record HostState(
       Objects.requireNonNull(status, "status");
       Objects.requireNonNull(createdAt, "createdAt");
       Objects.requireNonNull(updatedAt, "updatedAt");
+      Objects.requireNonNull(protocol, "protocol");
+      Objects.requireNonNull(remoteHost, "remoteHost");
+    }
+
+    /** The same forward with new byte counts. */
+    public Forward withBytes(long in, long out) {
+      return new Forward(containerId, containerName, localAddress, localPort, remotePort, status, reason, sessionId,
+          createdAt, updatedAt, in, out, protocol, publishedPort, remoteHost, requestedLocalPort);
     }
 
     public JsonObject toJson() {
@@ -129,7 +141,11 @@ public record HostState(
           .put("createdAt", createdAt.toString())
           .put("updatedAt", updatedAt.toString())
           .put("bytesIn", bytesIn)
-          .put("bytesOut", bytesOut);
+          .put("bytesOut", bytesOut)
+          .put("protocol", protocol)
+          .put("publishedPort", publishedPort)
+          .put("remoteHost", remoteHost)
+          .put("requestedLocalPort", requestedLocalPort);
     }
 
     static Forward fromJson(JsonObject json, String at) {
@@ -145,7 +161,14 @@ public record HostState(
           instant(json, at + ".createdAt"),
           instant(json, at + ".updatedAt"),
           count(json, at + ".bytesIn"),
-          count(json, at + ".bytesOut"));
+          count(json, at + ".bytesOut"),
+          // What a restart needs to rebuild the forward; a record without them (an older writer)
+          // reads as a TCP port published on all addresses, at its own local port.
+          json.containsKey("protocol") ? string(json, at + ".protocol") : "tcp",
+          json.containsKey("publishedPort") ? port(json, at + ".publishedPort") : port(json, at + ".remotePort"),
+          json.containsKey("remoteHost") ? string(json, at + ".remoteHost") : "127.0.0.1",
+          json.containsKey("requestedLocalPort") ? port(json, at + ".requestedLocalPort")
+              : port(json, at + ".localPort"));
     }
   }
 

@@ -90,8 +90,9 @@ public final class StateWriterVerticle extends VerticleBase {
     if (id == null) {
       return;
     }
-    if ("stopped".equals(fact.getString("status"))) {
-      forwards.remove(id);
+    String status = fact.getString("status");
+    if ("stopped".equals(status) || "rejected".equals(status)) {
+      forwards.remove(id); // a rejected forward has no local port: nothing to restore
     } else {
       JsonArray addresses = fact.getJsonArray("bindAddresses", new JsonArray());
       HostState.Forward old = forwards.get(id);
@@ -100,7 +101,10 @@ public final class StateWriterVerticle extends VerticleBase {
           fact.getInteger("remotePort", 0), fact.getString("status", ""), fact.getString("reason"),
           fact.getString("sessionId"), parseTime(fact.getString("createdAt")), parseTime(fact.getString("updatedAt")),
           fact.getLong("bytesIn", old == null ? 0 : old.bytesIn()),
-          fact.getLong("bytesOut", old == null ? 0 : old.bytesOut())));
+          fact.getLong("bytesOut", old == null ? 0 : old.bytesOut()),
+          fact.getString("protocol", "tcp"), fact.getInteger("publishedPort", fact.getInteger("remotePort", 0)),
+          fact.getString("remoteHost", "127.0.0.1"),
+          fact.getInteger("requestedLocalPort", fact.getInteger("localPort", 0))));
     }
     write();
   }
@@ -109,9 +113,8 @@ public final class StateWriterVerticle extends VerticleBase {
   private void onBytes(JsonObject fact) {
     HostState.Forward f = forwards.get(fact.getString("forwardId", ""));
     if (f != null) {
-      forwards.put(fact.getString("forwardId"), new HostState.Forward(f.containerId(), f.containerName(),
-          f.localAddress(), f.localPort(), f.remotePort(), f.status(), f.reason(), f.sessionId(), f.createdAt(),
-          f.updatedAt(), fact.getLong("bytesIn", f.bytesIn()), fact.getLong("bytesOut", f.bytesOut())));
+      forwards.put(fact.getString("forwardId"),
+          f.withBytes(fact.getLong("bytesIn", f.bytesIn()), fact.getLong("bytesOut", f.bytesOut())));
       changed = true;
     }
   }

@@ -53,10 +53,14 @@ class ForwardVerticleTest {
   }
 
   void deploy(ConflictStrategy strategy) throws Exception {
+    deploy(strategy, List.of());
+  }
+
+  void deploy(ConflictStrategy strategy, List<RestoredForward> restored) throws Exception {
     vertx = Vertx.vertx();
     statuses = FactRecorder.on(vertx, Addresses.FORWARD_STATUS);
     Forwarding config = new Forwarding(List.of("127.0.0.1"), List.of(), List.of(), strategy);
-    vertx.deployVerticle(new ForwardVerticle(config, ssh.sessions())).await(10, TimeUnit.SECONDS);
+    vertx.deployVerticle(new ForwardVerticle(config, ssh.sessions(), restored)).await(10, TimeUnit.SECONDS);
   }
 
   @AfterEach
@@ -231,5 +235,35 @@ class ForwardVerticleTest {
       awaitStatus(status("stopped", remote));
       assertThrows(SocketException.class, () -> idle.getInputStream().read());
     }
+  }
+
+  @Test
+  void restoredForwardListensAtOnceOnItsOldPortAndIsConfirmedByTheContainer() throws Exception {
+    int remote = ssh.serve(InProcessSsh::echo);
+    int requested = freePort();
+    int chosen = freePort(); // as if next-free had picked it last time
+    deploy(ConflictStrategy.FAIL, List.of(new RestoredForward("rrr", "c-rrr", "tcp", remote, "127.0.0.1", remote,
+        requested, chosen)));
+    JsonObject waiting = awaitStatus(s -> status("pending", remote).test(s)
+        && s.getString("reason", "").contains("restored from the last run"));
+    assertEquals(chosen, waiting.getInteger("localPort"));
+    assertEquals("early", echoThrough(chosen, "early"), "served before any container fact");
+
+    publish(running("rrr", remote, requested));
+    JsonObject active = awaitStatus(status("active", remote));
+    assertEquals(chosen, active.getInteger("localPort"), "the old local port is kept");
+    assertEquals(waiting.getString("sessionId"), active.getString("sessionId"), "the same forward, not a new one");
+  }
+
+  @Test
+  void restoredForwardOfAContainerThatIsGoneIsDroppedByTheSync() throws Exception {
+    int remote = ssh.serve(InProcessSsh::echo);
+    int local = freePort();
+    deploy(ConflictStrategy.FAIL, List.of(new RestoredForward("sss", "c-sss", "tcp", remote, "127.0.0.1", remote,
+        local, local)));
+    awaitStatus(status("pending", remote));
+    vertx.eventBus().publish(Addresses.CONTAINERS_SYNCED, new JsonObject().put("ids", new JsonArray()));
+    awaitStatus(status("stopped", remote));
+    assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", local).close());
   }
 }

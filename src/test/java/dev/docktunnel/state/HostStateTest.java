@@ -18,7 +18,7 @@ class HostStateTest {
 
   static HostState.Forward forward(String id, int localPort, long bytes) {
     return new HostState.Forward(id, "web-" + id, "127.0.0.1", localPort, 8080, "active", null, "s-2",
-        T0, T0.plusSeconds(1), bytes, bytes * 2);
+        T0, T0.plusSeconds(1), bytes, bytes * 2, "tcp", 8080, "127.0.0.1", localPort);
   }
 
   static HostState state(int forwards, long bytes) {
@@ -38,7 +38,9 @@ class HostStateTest {
         "ssh", "forwards"), json.fieldNames());
     assertEquals(Set.of("state", "reason", "since"), json.getJsonObject("ssh").fieldNames());
     assertEquals(Set.of("containerId", "containerName", "localAddress", "localPort", "remotePort", "status",
-        "reason", "sessionId", "createdAt", "updatedAt", "bytesIn", "bytesOut"),
+        "reason", "sessionId", "createdAt", "updatedAt", "bytesIn", "bytesOut",
+        // beyond the contract, what a restart needs to rebuild the forward
+        "protocol", "publishedPort", "remoteHost", "requestedLocalPort"),
         json.getJsonArray("forwards").getJsonObject(0).fieldNames());
     assertEquals("2026-12-01T10:00:05Z", json.getString("updatedAt"));
     assertEquals(state, HostState.fromJson(new JsonObject(json.encode())));

@@ -338,4 +338,80 @@ class RunCommandIT {
     third.destroy();
     assertTrue(third.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS));
   }
+
+  /** The body of {@code GET /} through 127.0.0.1:{@code port}, or null when that fails now. */
+  static String httpGet(int port) {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(2_000);
+      s.getOutputStream().write("GET / HTTP/1.0\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      String reply = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+      int body = reply.indexOf("\r\n\r\n");
+      return reply.startsWith("HTTP/1.") && body >= 0 ? reply.substring(body + 4) : null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** The state file's record, once {@code wanted} holds for it (bounded). */
+  JsonObject awaitState(java.util.function.Predicate<JsonObject> wanted) throws Exception {
+    long deadline = System.nanoTime() + EXIT_WAIT.toNanos();
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      try (var files = Files.list(tmp.resolve("state"))) {
+        Path file = files.filter(f -> f.getFileName().toString().endsWith(".state.json")).findFirst().orElse(null);
+        if (file != null) {
+          last = Files.readString(file);
+          JsonObject state = new JsonObject(last);
+          if (wanted.test(state)) {
+            return state;
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        last = e.toString(); // written atomically, so only a missing file or dir shows here
+      }
+      Thread.sleep(50); // polling the file, bounded by the deadline
+    }
+    throw new AssertionError("state file never matched; last: " + last);
+  }
+
+  static boolean hasActiveForward(JsonObject state, int port) {
+    return state.getJsonArray("forwards").stream().map(JsonObject.class::cast)
+        .anyMatch(f -> f.getInteger("localPort") == port && "active".equals(f.getString("status")));
+  }
+
+  /**
+   * SIGKILL, then a new start: the forward of the still-running container is served again, on the
+   * same port, byte-exact, within a few seconds of the process start (JVM start included), and the
+   * record holds that forward only.
+   */
+  @Test
+  void afterSigkillTheNextStartServesTheSameForwardsAtOnce() throws Exception {
+    int port = freePort();
+    testbed.runHttpd("survivor", port);
+    Process first = docktunnel(testbed.knownHostsFile());
+    awaitOutput("ready", first);
+    awaitState(state -> hasActiveForward(state, port));
+    assertEquals(Testbed.HTTPD_INDEX_BODY, httpGet(port));
+    first.destroyForcibly(); // SIGKILL, by handle: a crash
+    assertTrue(first.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS));
+
+    Path log = tmp.resolve("restarted.log");
+    long startedAt = System.nanoTime();
+    Process second = docktunnel(log, List.of(), options(testbed.knownHostsFile(), Map.of()));
+    long deadline = startedAt + EXIT_WAIT.toNanos();
+    String body;
+    while (!Testbed.HTTPD_INDEX_BODY.equals(body = httpGet(port))) {
+      assertTrue(second.isAlive() && System.nanoTime() < deadline, "not served again: " + body + "\n"
+          + Files.readString(log));
+      Thread.sleep(10); // polling the port, bounded by the deadline
+    }
+    long servedMs = (System.nanoTime() - startedAt) / 1_000_000;
+    System.out.printf("[figures] after SIGKILL, the next start served the restored forward byte-exact %d ms after"
+        + " its process start (JVM start included)%n", servedMs);
+    assertTrue(Files.readString(log).contains("did not stop cleanly (PID " + first.pid() + ")"), Files.readString(log));
+    JsonObject state = awaitState(s -> s.getLong("pid") == second.pid() && hasActiveForward(s, port));
+    assertEquals(1, state.getJsonArray("forwards").size(), "no orphans: " + state.encode());
+    second.destroy();
+    assertTrue(second.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS));
+  }
 }

@@ -414,4 +414,36 @@ class RunCommandIT {
     second.destroy();
     assertTrue(second.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS));
   }
+
+  /**
+   * A port next-free chose is kept across a graceful restart, also once the port it replaced is
+   * free again, so a bookmark of it stays valid.
+   */
+  @Test
+  void aNextFreeMappingIsKeptAcrossAGracefulRestart() throws Exception {
+    int port = freePort();
+    testbed.runHttpd("moved", port);
+    Path config = Files.writeString(tmp.resolve("next-free.json"),
+        "{\"forwarding\": {\"conflictStrategy\": \"next-free\"}}");
+    int chosen;
+    try (ServerSocket taken = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
+      Process first = docktunnel(testbed.knownHostsFile(), "--config", config.toString());
+      awaitOutput("ready", first);
+      JsonObject state = awaitState(s -> s.getJsonArray("forwards").stream().map(JsonObject.class::cast)
+          .anyMatch(f -> "active".equals(f.getString("status"))));
+      chosen = state.getJsonArray("forwards").getJsonObject(0).getInteger("localPort");
+      assertTrue(chosen > port, "next-free chose " + chosen + " for taken " + port);
+      first.destroy();
+      assertStoppedCleanly(first, "SIGTERM");
+    }
+    Path log = tmp.resolve("after-restart.log");
+    Process second = docktunnel(log, List.of(), options(testbed.knownHostsFile(), Map.of()),
+        "--config", config.toString());
+    JsonObject restored = awaitState(s -> s.getLong("pid") == second.pid() && hasActiveForward(s, chosen));
+    assertEquals(1, restored.getJsonArray("forwards").size(), restored.encode());
+    assertEquals(Testbed.HTTPD_INDEX_BODY, httpGet(chosen));
+    assertFalse(accepts(port), "the freed original port is not taken back: the mapping is kept");
+    second.destroy();
+    assertTrue(second.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS));
+  }
 }

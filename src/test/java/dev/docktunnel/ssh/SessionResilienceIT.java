@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.cli.ExitCodes;
 import dev.docktunnel.testbed.RunningDocktunnel;
+import dev.docktunnel.testbed.ProcessResult;
 import dev.docktunnel.testbed.Testbed;
 import dev.docktunnel.testbed.TestbedExtension;
 import io.vertx.core.json.JsonObject;
@@ -325,7 +326,24 @@ class SessionResilienceIT {
   // ---------------------------------------------------------------- sleep and wake
 
   void signal(Process process, String signal) {
-    testbed.exec(List.of("/bin/kill", "-" + signal, Long.toString(process.pid())), Duration.ofSeconds(5));
+    ProcessResult kill = testbed.exec(List.of("/bin/kill", "-" + signal, Long.toString(process.pid())),
+        Duration.ofSeconds(10));
+    assertTrue(kill.ok(), "kill -" + signal + " " + process.pid() + " failed: " + kill);
+  }
+
+  /** Waits (bounded) until the kernel reports {@code process} stopped ('T' in /proc/PID/stat). */
+  static void awaitStopped(Process process) throws Exception {
+    Path stat = Path.of("/proc", Long.toString(process.pid()), "stat");
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (true) {
+      String text = Files.readString(stat);
+      char state = text.charAt(text.lastIndexOf(')') + 2);
+      if (state == 'T') {
+        return;
+      }
+      assertTrue(System.nanoTime() < deadline, "process " + process.pid() + " not stopped: state " + state);
+      Thread.sleep(10); // polling the process state, bounded by the deadline
+    }
   }
 
   /** Client ports of the SSH connections established to the testbed's sshd now. */
@@ -362,6 +380,7 @@ class SessionResilienceIT {
 
     // "sleep": the process is frozen and the path of its connection dies (new ones work)
     signal(process, "STOP");
+    awaitStopped(process); // the freeze is real before the clock of the "sleep" starts
     for (String clientPort : ports) {
       dropSsh(clientPort);
     }

@@ -320,6 +320,20 @@ class RunCommandIT {
     System.out.printf("[figures] second instance for the same host refused %d ms after its start (JVM start"
         + " included)%n", refusedMs);
 
+    // Another host (here one that does not answer, waited for) runs side by side, same state dir.
+    Path otherLog = tmp.resolve("other-host.log");
+    Process other = docktunnel(otherLog, List.of(), options(testbed.knownHostsFile(),
+        Map.of("--host", "ssh://root@127.0.0.1:1")), "--wait");
+    long otherDeadline = System.nanoTime() + EXIT_WAIT.toNanos();
+    while (!Files.readString(otherLog).contains("Connection refused")) {
+      assertTrue(other.isAlive() && System.nanoTime() < otherDeadline, "another host did not run beside: "
+          + Files.readString(otherLog));
+      Thread.sleep(50); // polling the log file, bounded by the deadline
+    }
+    other.destroy();
+    assertTrue(other.waitFor(EXIT_WAIT.toSeconds(), TimeUnit.SECONDS));
+    assertEquals(ExitCodes.OK, other.exitValue(), Files.readString(otherLog));
+
     first.destroy(); // SIGTERM, by handle
     assertStoppedCleanly(first, "SIGTERM");
     JsonObject stopped = new JsonObject(Files.readString(stateFile));

@@ -7,7 +7,7 @@ import dev.docktunnel.docker.DockerEngineClient;
 import dev.docktunnel.forward.ForwardVerticle;
 import dev.docktunnel.forward.RestoredForward;
 import java.util.List;
-import dev.docktunnel.ssh.SessionState;
+import dev.docktunnel.bus.SessionState;
 import dev.docktunnel.ssh.SshSessionVerticle;
 import dev.docktunnel.state.HostClaim;
 import dev.docktunnel.state.StateWriterVerticle;

@@ -1,5 +1,7 @@
 package dev.docktunnel.bus;
 
+import java.util.List;
+
 /**
  * The one list of event-bus addresses. Facts are published as JSON objects; queries and
  * commands are request/reply with a timeout. Schemas are documented in docs/events.md.
@@ -32,4 +34,18 @@ public final class Addresses {
   public static final String ACTIVITY_CONNECTION = "docktunnel.activity.connection";
   /** Fact: periodic byte counts per forward while traffic flows. */
   public static final String ACTIVITY_BYTES = "docktunnel.activity.bytes";
+
+  /** Fact: one of docktunnel's own local endpoints (HTTP API, TCP bridge) is listening. */
+  public static final String ENDPOINT = "docktunnel.endpoint";
+  /**
+   * Query: the whole picture as {@code docktunnel status --json} and {@code GET /status} show it
+   * (schema 1, with the {@code seq} it is current to).
+   */
+  public static final String STATUS = "docktunnel.status";
+
+  /** Every fact address: what the event bridges let subscribers receive. */
+  public static final List<String> FACTS = List.of(SSH_STATE, CONTAINER, CONTAINERS_SYNCED,
+      CONTAINERS_UNSYNCED, FORWARD_STATUS, ACTIVITY_CONNECTION, ACTIVITY_BYTES, ENDPOINT);
+  /** Every query a bridge client may send (request/reply, read only). */
+  public static final List<String> QUERIES = List.of(CONTAINERS_LIST, FORWARDS_LIST, STATUS);
 }

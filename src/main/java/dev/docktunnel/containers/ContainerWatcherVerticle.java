@@ -1,6 +1,9 @@
 package dev.docktunnel.containers;
 
 import dev.docktunnel.bus.Addresses;
+import dev.docktunnel.bus.ContainersSynced;
+import dev.docktunnel.bus.ContainersUnsynced;
+import dev.docktunnel.bus.Facts;
 import dev.docktunnel.docker.ContainerInfo;
 import dev.docktunnel.docker.DockerEngine;
 import dev.docktunnel.docker.DockerEvent;
@@ -50,6 +53,8 @@ import org.slf4j.LoggerFactory;
  * {@code {"containers":[...]}}. Schemas: {@code docs/events.md}.
  */
 public final class ContainerWatcherVerticle extends VerticleBase {
+  /** The seq of the last fact we published, for the list reply. */
+  private long lastSeq;
   private static final Logger LOG = LoggerFactory.getLogger(ContainerWatcherVerticle.class);
   private static final Set<String> EVENT_TYPES = Set.of("container");
   /** The actions that can change what we publish about a container. */
@@ -194,10 +199,8 @@ public final class ContainerWatcherVerticle extends VerticleBase {
       logChange(old, info);
       publish(info);
     }
-    vertx.eventBus().publish(Addresses.CONTAINERS_SYNCED, new JsonObject()
-        .put("ids", new JsonArray(List.copyOf(ids)))
-        .put("engineVersion", engineVersion)
-        .put("at", clock.instant().toString()));
+    lastSeq = Facts.publish(vertx.eventBus(), Addresses.CONTAINERS_SYNCED,
+        new ContainersSynced(List.copyOf(ids), engineVersion, clock.instant()));
     live = true;
     liveSince = clock.millis();
     Set<String> queued = queuedIds;
@@ -299,13 +302,12 @@ public final class ContainerWatcherVerticle extends VerticleBase {
   }
 
   private void publishUnsynced(String reason) {
-    vertx.eventBus().publish(Addresses.CONTAINERS_UNSYNCED, new JsonObject()
-        .put("reason", reason)
-        .put("at", clock.instant().toString()));
+    lastSeq = Facts.publish(vertx.eventBus(), Addresses.CONTAINERS_UNSYNCED,
+        new ContainersUnsynced(reason, clock.instant()));
   }
 
   private void publish(ContainerInfo info) {
-    vertx.eventBus().publish(Addresses.CONTAINER,
+    lastSeq = Facts.publish(vertx.eventBus(), Addresses.CONTAINER,
         info.toJson().put("at", clock.instant().toString()));
   }
 
@@ -323,7 +325,8 @@ public final class ContainerWatcherVerticle extends VerticleBase {
     containers.values().stream()
         .sorted(Comparator.comparing(ContainerInfo::name).thenComparing(ContainerInfo::id))
         .forEach(info -> list.add(info.toJson()));
-    return new JsonObject().put("containers", list);
+    // The seq of our last fact: a subscriber drops the events at or below it (docs/events.md).
+    return new JsonObject().put("containers", list).put("seq", lastSeq);
   }
 
   private void scheduleRetry() {

@@ -1,12 +1,12 @@
 package dev.docktunnel.forward;
 
+import dev.docktunnel.bus.ForwardStatus;
+import dev.docktunnel.bus.ForwardStatus.Status;
 import dev.docktunnel.forward.ForwardRules.ForwardSpec;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,14 +17,6 @@ import java.util.UUID;
  * Each (re)creation gets a new session id, so late results of an old one are ignored.
  */
 final class Forward {
-  /** The lifecycle states published on the bus. */
-  enum Status { PENDING, ACTIVE, CONFLICT, REJECTED, STOPPED;
-
-    String text() {
-      return name().toLowerCase(java.util.Locale.ROOT);
-    }
-  }
-
   final ForwardKey key;
   final String containerName;
   final ForwardTarget target;
@@ -72,27 +64,12 @@ final class Forward {
         && status != Status.REJECTED;
   }
 
-  JsonObject toJson() {
-    return new JsonObject()
-        .put("id", key.id())
-        .put("containerId", key.containerId())
-        .put("containerName", containerName)
-        .put("protocol", key.protocol())
-        .put("publishedPort", key.publishedPort())
-        .put("remoteHost", target.host())
-        .put("remotePort", target.port())
-        .put("localPort", localPort)
-        .put("requestedLocalPort", requestedLocalPort)
-        .put("bindAddresses", new JsonArray(List.copyOf(boundAddresses)))
-        .put("status", status.text())
-        .put("reason", reason)
-        .put("sessionId", sessionId)
-        .put("createdAt", createdAt.toString())
-        .put("updatedAt", updatedAt.toString())
-        .put("openConnections", counters.openConnections())
-        .put("connectionsTotal", counters.connectionsTotal())
-        .put("connectionsFailed", counters.connectionsFailed())
-        .put("bytesIn", counters.bytesIn())
-        .put("bytesOut", counters.bytesOut());
+  /** The forward as published: the {@code docktunnel.forward.status} fact. */
+  ForwardStatus status() {
+    return new ForwardStatus(key.id(), key.containerId(), containerName, key.protocol(), key.publishedPort(),
+        target.host(), target.port(), localPort, requestedLocalPort, boundAddresses, status, reason, sessionId,
+        createdAt, updatedAt, counters.openConnections(), counters.connectionsTotal(), counters.connectionsFailed(),
+        counters.bytesIn(), counters.bytesOut());
   }
+
 }

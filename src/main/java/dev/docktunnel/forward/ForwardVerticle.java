@@ -4,7 +4,13 @@ import dev.docktunnel.bus.Addresses;
 import dev.docktunnel.config.DocktunnelConfig.ConflictStrategy;
 import dev.docktunnel.config.DocktunnelConfig.Forwarding;
 import dev.docktunnel.docker.ContainerInfo;
-import dev.docktunnel.forward.Forward.Status;
+import dev.docktunnel.bus.ActivityBytes;
+import dev.docktunnel.bus.ActivityConnection;
+import dev.docktunnel.bus.ContainersSynced;
+import dev.docktunnel.bus.ContainersUnsynced;
+import dev.docktunnel.bus.Facts;
+import dev.docktunnel.bus.SessionState;
+import dev.docktunnel.bus.ForwardStatus.Status;
 import dev.docktunnel.forward.ForwardRules.ForwardSpec;
 import dev.docktunnel.forward.ForwardRules.Plan;
 import dev.docktunnel.forward.ForwardRules.Rejection;
@@ -54,6 +60,8 @@ public final class ForwardVerticle extends VerticleBase {
   private ForwardProxy proxy;
   /** Why the engine's picture is not trusted now (its event stream broke), or null while it is. */
   private String engineOutOfSync;
+  /** The seq of the last fact we published, for the list reply. */
+  private long lastSeq;
 
   public ForwardVerticle(Forwarding config, SessionProvider sessions) {
     this(config, sessions, List.of());
@@ -144,10 +152,12 @@ public final class ForwardVerticle extends VerticleBase {
   }
 
   private void onSynced(JsonObject fact) {
-    Set<String> running = new HashSet<>();
-    JsonArray ids = fact.getJsonArray("ids", new JsonArray());
-    for (int i = 0; i < ids.size(); i++) {
-      running.add(String.valueOf(ids.getValue(i)));
+    Set<String> running;
+    try {
+      running = new HashSet<>(ContainersSynced.fromJson(fact).ids());
+    } catch (IllegalArgumentException e) {
+      LOG.warn("ignoring a malformed sync fact: {}", e.getMessage());
+      return;
     }
     for (Forward forward : List.copyOf(forwards.values())) {
       if (!running.contains(forward.key.containerId())) {
@@ -165,8 +175,14 @@ public final class ForwardVerticle extends VerticleBase {
    * stale, so no forward is reported {@code active}.
    */
   private void onUnsynced(JsonObject fact) {
-    engineOutOfSync = "engine event stream broken (" + fact.getString("reason", "no reason given")
-        + "); waiting for the container resync";
+    String reason;
+    try {
+      reason = ContainersUnsynced.fromJson(fact).reason();
+    } catch (IllegalArgumentException e) {
+      LOG.warn("malformed unsynced fact, taken as unsynced all the same: {}", e.getMessage());
+      reason = "no reason given";
+    }
+    engineOutOfSync = "engine event stream broken (" + reason + "); waiting for the container resync";
     for (Forward forward : forwards.values()) {
       if (forward.status == Status.ACTIVE) {
         setStatus(forward, Status.PENDING, engineOutOfSync);
@@ -184,22 +200,29 @@ public final class ForwardVerticle extends VerticleBase {
   }
 
   private void onSshState(JsonObject fact) {
-    String state = fact.getString("state", "");
-    if ("connected".equals(state)) {
+    SessionState.State state;
+    try {
+      state = SessionState.fromJson(fact).state();
+    } catch (IllegalArgumentException e) {
+      LOG.warn("ignoring a malformed SSH state fact: {}", e.getMessage());
+      return;
+    }
+    if (state == SessionState.State.CONNECTED) {
       reprobePending();
       return;
     }
     for (Forward forward : forwards.values()) {
       if (forward.status == Status.ACTIVE) {
-        setStatus(forward, Status.PENDING, "SSH session is " + state);
+        setStatus(forward, Status.PENDING, "SSH session is " + state.text());
       }
     }
   }
 
   private void onList(Message<JsonObject> request) {
     JsonArray list = new JsonArray();
-    forwards.values().forEach(f -> list.add(f.toJson()));
-    request.reply(new JsonObject().put("forwards", list));
+    forwards.values().forEach(f -> list.add(f.status().toJson()));
+    // The seq of our last fact: a subscriber drops the events at or below it (docs/events.md).
+    request.reply(new JsonObject().put("forwards", list).put("seq", lastSeq));
   }
 
   /**
@@ -290,11 +313,9 @@ public final class ForwardVerticle extends VerticleBase {
     // The port this listener binds, not forward.localPort: this runs on Netty threads.
     int localPort = address.getPort();
     ChannelFuture bound = proxy.listen(address, forward.target, forward.counters, forward.connections,
-        (event, peer, bytesIn, bytesOut) -> vertx.eventBus().publish(Addresses.ACTIVITY_CONNECTION,
-            new JsonObject().put("event", event).put("forwardId", forward.key.id())
-                .put("containerId", forward.key.containerId()).put("localPort", localPort)
-                .put("peer", peer).put("bytesIn", bytesIn).put("bytesOut", bytesOut)
-                .put("at", Instant.now().toString())));
+        (event, peer, bytesIn, bytesOut) -> Facts.publish(vertx.eventBus(), Addresses.ACTIVITY_CONNECTION,
+            new ActivityConnection(event, forward.key.id(), forward.key.containerId(), localPort, peer, bytesIn,
+                bytesOut, Instant.now())));
     bound.addListener(f -> context.runOnContext(v -> {
       if (f.isSuccess()) {
         promise.complete(bound.channel());
@@ -423,7 +444,7 @@ public final class ForwardVerticle extends VerticleBase {
       LOG.info("forward {} ({}) 127.0.0.1:{} -> remote {}: {}{}", forward.key.id(), forward.containerName,
           forward.localPort, forward.target, status.text(), reason == null ? "" : " (" + reason + ")");
     }
-    vertx.eventBus().publish(Addresses.FORWARD_STATUS, forward.toJson());
+    lastSeq = Facts.publish(vertx.eventBus(), Addresses.FORWARD_STATUS, forward.status());
   }
 
   private void publishActivity() {
@@ -438,15 +459,9 @@ public final class ForwardVerticle extends VerticleBase {
       forward.reportedIn = in;
       forward.reportedOut = out;
       forward.reportedOpen = open;
-      vertx.eventBus().publish(Addresses.ACTIVITY_BYTES, new JsonObject()
-          .put("forwardId", forward.key.id())
-          .put("containerId", forward.key.containerId())
-          .put("localPort", forward.localPort)
-          .put("bytesIn", in)
-          .put("bytesOut", out)
-          .put("openConnections", open)
-          .put("connectionsTotal", c.connectionsTotal())
-          .put("at", Instant.now().toString()));
+      lastSeq = Facts.publish(vertx.eventBus(), Addresses.ACTIVITY_BYTES, new ActivityBytes(forward.key.id(),
+          forward.key.containerId(), forward.localPort, in, out, open, c.connectionsTotal(), c.connectionsFailed(),
+          Instant.now()));
     }
   }
 

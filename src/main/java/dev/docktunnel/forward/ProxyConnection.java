@@ -1,5 +1,6 @@
 package dev.docktunnel.forward;
 
+import dev.docktunnel.bus.ActivityConnection;
 import dev.docktunnel.ssh.SessionProvider;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
@@ -99,7 +100,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
     counters.openConnections.incrementAndGet();
     counters.connectionsTotal.increment();
     peer = String.valueOf(local.remoteAddress());
-    log.connection("opened", peer, 0, 0);
+    log.connection(ActivityConnection.Event.OPENED, peer, 0, 0);
     Optional<ClientSession> session = sessions.current();
     if (session.isPresent()) {
       openChannel(session.get());
@@ -431,7 +432,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
     if (!closed) {
       closed = true;
       counters.openConnections.decrementAndGet();
-      log.connection("closed", peer, connBytesIn, connBytesOut);
+      log.connection(ActivityConnection.Event.CLOSED, peer, connBytesIn, connBytesOut);
     }
     backlog.release();
     closeSsh();

@@ -1,5 +1,6 @@
 package dev.docktunnel.ssh;
 
+import dev.docktunnel.bus.SessionState;
 import java.util.Objects;
 
 /**

@@ -1,6 +1,8 @@
 package dev.docktunnel.ssh;
 
+import dev.docktunnel.bus.SessionState;
 import dev.docktunnel.bus.Addresses;
+import dev.docktunnel.bus.Facts;
 import dev.docktunnel.config.DocktunnelConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -701,6 +703,6 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
     if (loud) {
       lastLoudLog = now;
     }
-    vertx.eventBus().publish(Addresses.SSH_STATE, fact.toJson());
+    Facts.publish(vertx.eventBus(), Addresses.SSH_STATE, fact);
   }
 }

@@ -28,6 +28,8 @@ import java.util.function.LongPredicate;
  * @param sessionId the current SSH session's id, null before the first session
  * @param ssh the session state
  * @param forwards the forwards, in the daemon's order
+ * @param httpPort the port of the daemon's HTTP API on 127.0.0.1, null until it listens
+ * @param bridgePort the port of its TCP event-bus bridge on 127.0.0.1, null until it listens
  */
 public record HostState(
     int version,
@@ -39,7 +41,9 @@ public record HostState(
     Instant updatedAt,
     String sessionId,
     Ssh ssh,
-    List<Forward> forwards) {
+    List<Forward> forwards,
+    Integer httpPort,
+    Integer bridgePort) {
 
   /** The only version this code writes and reads. */
   public static final int VERSION = 1;
@@ -92,6 +96,9 @@ public record HostState(
    * @param updatedAt when its status last changed
    * @param bytesIn bytes from the remote to local clients
    * @param bytesOut bytes from local clients to the remote
+   * @param openConnections connections open through it now (0 in a stopped daemon's record)
+   * @param connectionsTotal connections accepted so far
+   * @param connectionsFailed connections that ended by a fault so far
    */
   public record Forward(
       String containerId,
@@ -109,7 +116,10 @@ public record HostState(
       String protocol,
       int publishedPort,
       String remoteHost,
-      int requestedLocalPort) {
+      int requestedLocalPort,
+      int openConnections,
+      long connectionsTotal,
+      long connectionsFailed) {
 
     public Forward {
       Objects.requireNonNull(containerId, "containerId");
@@ -122,10 +132,10 @@ public record HostState(
       Objects.requireNonNull(remoteHost, "remoteHost");
     }
 
-    /** The same forward with new byte counts. */
-    public Forward withBytes(long in, long out) {
+    /** The same forward with new counters. */
+    public Forward withCounters(long in, long out, int open, long total, long failed) {
       return new Forward(containerId, containerName, localAddress, localPort, remotePort, status, reason, sessionId,
-          createdAt, updatedAt, in, out, protocol, publishedPort, remoteHost, requestedLocalPort);
+          createdAt, updatedAt, in, out, protocol, publishedPort, remoteHost, requestedLocalPort, open, total, failed);
     }
 
     public JsonObject toJson() {
@@ -145,7 +155,10 @@ public record HostState(
           .put("protocol", protocol)
           .put("publishedPort", publishedPort)
           .put("remoteHost", remoteHost)
-          .put("requestedLocalPort", requestedLocalPort);
+          .put("requestedLocalPort", requestedLocalPort)
+          .put("openConnections", openConnections)
+          .put("connectionsTotal", connectionsTotal)
+          .put("connectionsFailed", connectionsFailed);
     }
 
     static Forward fromJson(JsonObject json, String at) {
@@ -168,7 +181,10 @@ public record HostState(
           json.containsKey("publishedPort") ? port(json, at + ".publishedPort") : port(json, at + ".remotePort"),
           json.containsKey("remoteHost") ? string(json, at + ".remoteHost") : "127.0.0.1",
           json.containsKey("requestedLocalPort") ? port(json, at + ".requestedLocalPort")
-              : port(json, at + ".localPort"));
+              : port(json, at + ".localPort"),
+          json.containsKey("openConnections") ? (int) count(json, at + ".openConnections") : 0,
+          json.containsKey("connectionsTotal") ? count(json, at + ".connectionsTotal") : 0,
+          json.containsKey("connectionsFailed") ? count(json, at + ".connectionsFailed") : 0);
     }
   }
 
@@ -194,7 +210,9 @@ public record HostState(
         .put("updatedAt", updatedAt.toString())
         .put("sessionId", sessionId)
         .put("ssh", ssh.toJson())
-        .put("forwards", forwardsJson);
+        .put("forwards", forwardsJson)
+        .put("httpPort", httpPort)
+        .put("bridgePort", bridgePort);
   }
 
   /**
@@ -240,7 +258,9 @@ public record HostState(
         instant(json, "updatedAt"),
         optionalString(json, "sessionId"),
         Ssh.fromJson(sshJson),
-        forwards);
+        forwards,
+        optionalPort(json, "httpPort"),
+        optionalPort(json, "bridgePort"));
   }
 
   // The readers below take a dotted path ("forwards[2].localPort") for the message and look up
@@ -304,6 +324,10 @@ public record HostState(
       throw new IllegalArgumentException(path + " is " + port + ", expected a port 1-65535");
     }
     return (int) port;
+  }
+
+  private static Integer optionalPort(JsonObject json, String path) {
+    return value(json, path) == null ? null : port(json, path);
   }
 
   private static long count(JsonObject json, String path) {

@@ -1,9 +1,13 @@
 package dev.docktunnel.state;
 
+import dev.docktunnel.bus.ActivityBytes;
 import dev.docktunnel.bus.Addresses;
+import dev.docktunnel.bus.Endpoint;
+import dev.docktunnel.bus.Facts;
+import dev.docktunnel.bus.ForwardStatus;
+import dev.docktunnel.bus.SessionState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Instant;
@@ -20,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * {@link #PERIOD_MS} while bytes moved, and at least every {@link #HEARTBEAT_MS} otherwise, so a
  * live daemon's file never reads as stale ({@link HostState#STALE_AFTER}). A graceful stop writes
  * {@code running: false} with {@code stoppedAt}. Owns the record on its context; the file I/O
- * runs on a worker, one write at a time, in order.
+ * runs on a worker, one write at a time, in order. Answers {@link Addresses#STATUS} with the
+ * same record as a {@link StatusDocument}, current to the {@code seq} of the last fact applied
+ * (facts reach us in seq order, see {@link Facts}).
  */
 public final class StateWriterVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(StateWriterVerticle.class);
@@ -35,6 +41,10 @@ public final class StateWriterVerticle extends VerticleBase {
   /** By forward id, in the order they appeared. */
   private final Map<String, HostState.Forward> forwards = new LinkedHashMap<>();
   private HostState.Ssh ssh;
+  private Integer httpPort;
+  private Integer bridgePort;
+  private long lastSeq;
+  private long malformedFacts;
   private boolean changed;
   private boolean writing;
   private boolean writeAgain;
@@ -63,9 +73,12 @@ public final class StateWriterVerticle extends VerticleBase {
       }
     });
     return Future.all(
-        bus.<JsonObject>consumer(Addresses.SSH_STATE, m -> onSsh(m.body())).completion(),
-        bus.<JsonObject>consumer(Addresses.FORWARD_STATUS, m -> onForward(m.body())).completion(),
-        bus.<JsonObject>consumer(Addresses.ACTIVITY_BYTES, m -> onBytes(m.body())).completion())
+        bus.<JsonObject>consumer(Addresses.SSH_STATE, m -> apply(m.body(), this::onSsh)).completion(),
+        bus.<JsonObject>consumer(Addresses.FORWARD_STATUS, m -> apply(m.body(), this::onForward)).completion(),
+        bus.<JsonObject>consumer(Addresses.ACTIVITY_BYTES, m -> apply(m.body(), this::onBytes)).completion(),
+        bus.<JsonObject>consumer(Addresses.ENDPOINT, m -> apply(m.body(), this::onEndpoint)).completion(),
+        bus.<JsonObject>consumer(Addresses.STATUS, m -> m.reply(StatusDocument.live(record(true), lastSeq)))
+            .completion())
         .compose(v -> writeNow(record(true)));
   }
 
@@ -76,53 +89,62 @@ public final class StateWriterVerticle extends VerticleBase {
     return writeNow(record(false));
   }
 
-  private void onSsh(JsonObject fact) {
-    String state = fact.getString("state");
-    if (state == null) {
-      return; // not a session fact; SessionState's own consumers report such
+  /** Applies one fact; a malformed one is a WARN naming it, and counted. */
+  private void apply(JsonObject fact, java.util.function.Consumer<JsonObject> handler) {
+    try {
+      handler.accept(fact);
+    } catch (IllegalArgumentException e) {
+      malformedFacts++;
+      LOG.warn("state file: ignoring a malformed fact ({} so far): {}", malformedFacts, e.getMessage());
     }
-    ssh = new HostState.Ssh(state, fact.getString("reason"), parseTime(fact.getString("at")));
+    lastSeq = Math.max(lastSeq, Facts.seqOf(fact));
+  }
+
+  private void onSsh(JsonObject json) {
+    SessionState fact = SessionState.fromJson(json);
+    ssh = new HostState.Ssh(fact.state().text(), fact.reason(), fact.at());
     write();
   }
 
-  private void onForward(JsonObject fact) {
-    String id = fact.getString("id");
-    if (id == null) {
-      return;
-    }
-    String status = fact.getString("status");
-    if ("stopped".equals(status) || "rejected".equals(status)) {
-      forwards.remove(id); // a rejected forward has no local port: nothing to restore
+  private void onForward(JsonObject json) {
+    ForwardStatus fact = ForwardStatus.fromJson(json);
+    if (fact.status() == ForwardStatus.Status.STOPPED || fact.status() == ForwardStatus.Status.REJECTED) {
+      forwards.remove(fact.id()); // a rejected forward has no local port: nothing to restore
     } else {
-      JsonArray addresses = fact.getJsonArray("bindAddresses", new JsonArray());
-      HostState.Forward old = forwards.get(id);
-      forwards.put(id, new HostState.Forward(fact.getString("containerId", ""), fact.getString("containerName", ""),
-          addresses.isEmpty() ? "127.0.0.1" : addresses.getString(0), fact.getInteger("localPort", 0),
-          fact.getInteger("remotePort", 0), fact.getString("status", ""), fact.getString("reason"),
-          fact.getString("sessionId"), parseTime(fact.getString("createdAt")), parseTime(fact.getString("updatedAt")),
-          fact.getLong("bytesIn", old == null ? 0 : old.bytesIn()),
-          fact.getLong("bytesOut", old == null ? 0 : old.bytesOut()),
-          fact.getString("protocol", "tcp"), fact.getInteger("publishedPort", fact.getInteger("remotePort", 0)),
-          fact.getString("remoteHost", "127.0.0.1"),
-          fact.getInteger("requestedLocalPort", fact.getInteger("localPort", 0))));
+      forwards.put(fact.id(), new HostState.Forward(fact.containerId(), fact.containerName(),
+          fact.bindAddresses().isEmpty() ? "127.0.0.1" : fact.bindAddresses().get(0), fact.localPort(),
+          fact.remotePort(), fact.status().text(), fact.reason(), fact.sessionId(), fact.createdAt(),
+          fact.updatedAt(), fact.bytesIn(), fact.bytesOut(), fact.protocol(), fact.publishedPort(),
+          fact.remoteHost(), fact.requestedLocalPort(), fact.openConnections(), fact.connectionsTotal(),
+          fact.connectionsFailed()));
     }
     write();
   }
 
-  /** Byte counts move often: written with the next periodic write, not at once. */
-  private void onBytes(JsonObject fact) {
-    HostState.Forward f = forwards.get(fact.getString("forwardId", ""));
+  /** Counters move often: written with the next periodic write, not at once. */
+  private void onBytes(JsonObject json) {
+    ActivityBytes fact = ActivityBytes.fromJson(json);
+    HostState.Forward f = forwards.get(fact.forwardId());
     if (f != null) {
-      forwards.put(fact.getString("forwardId"),
-          f.withBytes(fact.getLong("bytesIn", f.bytesIn()), fact.getLong("bytesOut", f.bytesOut())));
+      forwards.put(fact.forwardId(), f.withCounters(fact.bytesIn(), fact.bytesOut(), fact.openConnections(),
+          fact.connectionsTotal(), fact.connectionsFailed()));
       changed = true;
     }
+  }
+
+  private void onEndpoint(JsonObject json) {
+    Endpoint fact = Endpoint.fromJson(json);
+    switch (fact.kind()) {
+      case HTTP -> httpPort = fact.port();
+      case BRIDGE -> bridgePort = fact.port();
+    }
+    write();
   }
 
   private HostState record(boolean running) {
     Instant now = clock.instant();
     return new HostState(HostState.VERSION, host, ProcessHandle.current().pid(), running, running ? null : now,
-        startedAt, now, sessionId, ssh, List.copyOf(forwards.values()));
+        startedAt, now, sessionId, ssh, List.copyOf(forwards.values()), httpPort, bridgePort);
   }
 
   /** Writes the current record now, or right after the write in flight. */
@@ -158,14 +180,5 @@ public final class StateWriterVerticle extends VerticleBase {
         write();
       }
     });
-  }
-
-  private Instant parseTime(String text) {
-    try {
-      return text == null ? clock.instant() : Instant.parse(text);
-    } catch (RuntimeException e) {
-      LOG.warn("fact with a bad time '{}'; using now", text);
-      return clock.instant();
-    }
   }
 }

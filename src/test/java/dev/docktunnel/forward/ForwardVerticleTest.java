@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.bus.Addresses;
+import dev.docktunnel.bus.ContainersSynced;
+import dev.docktunnel.bus.ContainersUnsynced;
 import dev.docktunnel.bus.FactRecorder;
 import dev.docktunnel.config.DocktunnelConfig.ConflictStrategy;
 import dev.docktunnel.config.DocktunnelConfig.Forwarding;
@@ -25,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.time.Instant;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -140,7 +143,7 @@ class ForwardVerticleTest {
     int remote = ssh.serve(InProcessSsh::echo);
     publish(running("ccc", remote, freePort()));
     awaitStatus(status("active", remote));
-    vertx.eventBus().publish(Addresses.CONTAINERS_SYNCED, new JsonObject().put("ids", new JsonArray()));
+    vertx.eventBus().publish(Addresses.CONTAINERS_SYNCED, new ContainersSynced(List.of(), "27.0", Instant.now()).toJson());
     awaitStatus(status("stopped", remote));
   }
 
@@ -211,11 +214,11 @@ class ForwardVerticleTest {
     int remote = ssh.serve(InProcessSsh::echo);
     publish(running("iii", remote, freePort()));
     awaitStatus(status("active", remote));
-    vertx.eventBus().publish(Addresses.CONTAINERS_UNSYNCED, new JsonObject().put("reason", "event stream broke"));
+    vertx.eventBus().publish(Addresses.CONTAINERS_UNSYNCED, new ContainersUnsynced("event stream broke", Instant.now()).toJson());
     JsonObject pending = awaitStatus(s -> status("pending", remote).test(s)
         && s.getString("reason", "").contains("event stream broke"));
     int factsBefore = statuses.facts().size();
-    vertx.eventBus().publish(Addresses.CONTAINERS_SYNCED, new JsonObject().put("ids", new JsonArray().add("iii")));
+    vertx.eventBus().publish(Addresses.CONTAINERS_SYNCED, new ContainersSynced(List.of("iii"), "27.0", Instant.now()).toJson());
     awaitStatus(s -> status("active", remote).test(s) && statuses.facts().indexOf(s) >= factsBefore);
     assertEquals(pending.getString("sessionId"), statuses.facts().get(statuses.facts().size() - 1).getString("sessionId"));
   }
@@ -262,7 +265,7 @@ class ForwardVerticleTest {
     deploy(ConflictStrategy.FAIL, List.of(new RestoredForward("sss", "c-sss", "tcp", remote, "127.0.0.1", remote,
         local, local)));
     awaitStatus(status("pending", remote));
-    vertx.eventBus().publish(Addresses.CONTAINERS_SYNCED, new JsonObject().put("ids", new JsonArray()));
+    vertx.eventBus().publish(Addresses.CONTAINERS_SYNCED, new ContainersSynced(List.of(), "27.0", Instant.now()).toJson());
     awaitStatus(status("stopped", remote));
     assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", local).close());
   }

@@ -1,9 +1,10 @@
 package dev.docktunnel.ssh;
 
+import dev.docktunnel.bus.SessionState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.docktunnel.ssh.FailureVerdict.Cause;
-import dev.docktunnel.ssh.SessionState.State;
+import dev.docktunnel.bus.SessionState.State;
 import org.junit.jupiter.api.Test;
 
 class FailureVerdictTest {

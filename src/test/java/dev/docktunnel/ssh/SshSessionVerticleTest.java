@@ -1,5 +1,6 @@
 package dev.docktunnel.ssh;
 
+import dev.docktunnel.bus.SessionState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

@@ -18,7 +18,7 @@ class HostStateTest {
 
   static HostState.Forward forward(String id, int localPort, long bytes) {
     return new HostState.Forward(id, "web-" + id, "127.0.0.1", localPort, 8080, "active", null, "s-2",
-        T0, T0.plusSeconds(1), bytes, bytes * 2, "tcp", 8080, "127.0.0.1", localPort);
+        T0, T0.plusSeconds(1), bytes, bytes * 2, "tcp", 8080, "127.0.0.1", localPort, 1, 3, 0);
   }
 
   static HostState state(int forwards, long bytes) {
@@ -27,7 +27,7 @@ class HostStateTest {
       list.add(forward("c" + i, 10000 + i, bytes));
     }
     return new HostState(HostState.VERSION, "root@box:22", 4242, true, null, T0, T0.plusSeconds(5), "s-2",
-        new HostState.Ssh("connected", null, T0.plusSeconds(2)), list);
+        new HostState.Ssh("connected", null, T0.plusSeconds(2)), list, 41234, null);
   }
 
   @Test
@@ -35,12 +35,16 @@ class HostStateTest {
     HostState state = state(2, 7);
     JsonObject json = state.toJson();
     assertEquals(Set.of("version", "host", "pid", "running", "stoppedAt", "startedAt", "updatedAt", "sessionId",
-        "ssh", "forwards"), json.fieldNames());
+        "ssh", "forwards",
+        // beyond the contract: where the daemon's HTTP API and event bridge listen
+        "httpPort", "bridgePort"), json.fieldNames());
     assertEquals(Set.of("state", "reason", "since"), json.getJsonObject("ssh").fieldNames());
     assertEquals(Set.of("containerId", "containerName", "localAddress", "localPort", "remotePort", "status",
         "reason", "sessionId", "createdAt", "updatedAt", "bytesIn", "bytesOut",
         // beyond the contract, what a restart needs to rebuild the forward
-        "protocol", "publishedPort", "remoteHost", "requestedLocalPort"),
+        "protocol", "publishedPort", "remoteHost", "requestedLocalPort",
+        // and what status shows
+        "openConnections", "connectionsTotal", "connectionsFailed"),
         json.getJsonArray("forwards").getJsonObject(0).fieldNames());
     assertEquals("2026-12-01T10:00:05Z", json.getString("updatedAt"));
     assertEquals(state, HostState.fromJson(new JsonObject(json.encode())));
@@ -49,7 +53,7 @@ class HostStateTest {
   @Test
   void aGracefulStopKeepsStoppedAt() {
     HostState stopped = new HostState(1, "root@box:22", 4242, false, T0.plusSeconds(9), T0, T0.plusSeconds(9),
-        null, new HostState.Ssh("disconnected", "stopped", T0), List.of());
+        null, new HostState.Ssh("disconnected", "stopped", T0), List.of(), null, null);
     HostState back = HostState.fromJson(new JsonObject(stopped.toJson().encode()));
     assertEquals(T0.plusSeconds(9), back.stoppedAt());
     assertNull(back.sessionId());
@@ -93,7 +97,7 @@ class HostStateTest {
     assertTrue(live.isStale(now, pid -> false));
     assertTrue(live.isStale(now.plusMillis(1), pid -> true));
     HostState stopped = new HostState(1, "h", 4242, false, T0, T0, T0.plusSeconds(5), null,
-        new HostState.Ssh("disconnected", null, T0), List.of());
+        new HostState.Ssh("disconnected", null, T0), List.of(), null, null);
     assertTrue(stopped.isStale(T0.plusSeconds(6), pid -> true));
   }
 

@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.docktunnel.bus.ActivityBytes;
 import dev.docktunnel.bus.Addresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -50,9 +52,11 @@ class StateWriterVerticleTest {
 
   static JsonObject forward(String id, String status) {
     return new JsonObject().put("id", id).put("containerId", "c1").put("containerName", "web")
-        .put("localPort", 8080).put("remotePort", 80).put("bindAddresses", new JsonArray().add("127.0.0.1"))
+        .put("protocol", "tcp").put("publishedPort", 80).put("remoteHost", "127.0.0.1")
+        .put("localPort", 8080).put("requestedLocalPort", 8080).put("remotePort", 80).put("bindAddresses", new JsonArray().add("127.0.0.1"))
         .put("status", status).put("reason", null).put("sessionId", "s1")
         .put("createdAt", "2026-12-01T10:00:00Z").put("updatedAt", "2026-12-01T10:00:01Z")
+        .put("openConnections", 0).put("connectionsTotal", 0).put("connectionsFailed", 0)
         .put("bytesIn", 0).put("bytesOut", 0);
   }
 
@@ -73,8 +77,8 @@ class StateWriterVerticleTest {
     assertEquals("127.0.0.1", f.localAddress());
     assertEquals("active", f.status());
 
-    vertx.eventBus().publish(Addresses.ACTIVITY_BYTES, new JsonObject().put("forwardId", "c1/tcp/80")
-        .put("bytesIn", 1234).put("bytesOut", 99));
+    vertx.eventBus().publish(Addresses.ACTIVITY_BYTES,
+        new ActivityBytes("c1/tcp/80", "c1", 8080, 1234, 99, 1, 2, 0, Instant.now()).toJson());
     await(s -> !s.forwards().isEmpty() && s.forwards().get(0).bytesIn() == 1234); // with the periodic write
 
     vertx.undeploy(id).await(10, TimeUnit.SECONDS);

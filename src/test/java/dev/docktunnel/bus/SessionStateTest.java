@@ -1,4 +1,4 @@
-package dev.docktunnel.ssh;
+package dev.docktunnel.bus;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package dev.docktunnel.ssh;
+package dev.docktunnel.bus;
 
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -17,7 +17,8 @@ import java.util.Objects;
  *     the successful attempt's number for {@code connected})
  * @param fingerprint the refused host key's {@code SHA256:...} fingerprint, or null
  */
-public record SessionState(State state, String host, String reason, Instant at, int attempt, String fingerprint) {
+public record SessionState(State state, String host, String reason, Instant at, int attempt, String fingerprint)
+    implements Facts.Fact {
 
   public SessionState {
     Objects.requireNonNull(state, "state");
@@ -32,7 +33,7 @@ public record SessionState(State state, String host, String reason, Instant at, 
     CONNECTING("connecting"),
     /** The host answered but accepted none of our keys; retries, since a key may appear. */
     AUTH_REQUIRED("auth_required"),
-    /** Authenticated; {@link SessionProvider#current()} returns the session. */
+    /** Authenticated; {@code SessionProvider.current()} returns the session. */
     CONNECTED("connected"),
     /** The session was lost; retrying with exponential backoff and jitter. */
     RECONNECTING("reconnecting"),
@@ -62,6 +63,7 @@ public record SessionState(State state, String host, String reason, Instant at, 
   }
 
   /** The fact as published. */
+  @Override
   public JsonObject toJson() {
     JsonObject json = new JsonObject()
         .put("state", state.text())

@@ -65,6 +65,16 @@ public final class RunCommand implements Callable<Integer> {
           + "failure (for service use; setting: ssh.waitForHost)")
   boolean waitForHost;
 
+  @Option(names = "--http-port", paramLabel = "PORT",
+      description = "port of the HTTP API (health, status, metrics) on 127.0.0.1; 0: any free port, recorded in "
+          + "the state file (default 0; setting: http.port)")
+  Integer httpPort;
+
+  @Option(names = "--bridge-port", paramLabel = "PORT",
+      description = "port of the TCP event-bus bridge on 127.0.0.1; 0: any free port, recorded in the state file "
+          + "(default 0; setting: bridge.port)")
+  Integer bridgePort;
+
   @Option(names = "--config", paramLabel = "FILE",
       description = "config file; without it the first that exists of ./conf/docktunnel.json, "
           + "$XDG_CONFIG_HOME/docktunnel/docktunnel.json (default ~/.config/docktunnel/docktunnel.json), "
@@ -123,6 +133,12 @@ public final class RunCommand implements Callable<Integer> {
     putIfSet(o, "sshConfig", sshConfig);
     if (waitForHost) {
       o.put("ssh", new JsonObject().put("waitForHost", true));
+    }
+    if (httpPort != null) {
+      o.put("http", new JsonObject().put("port", httpPort));
+    }
+    if (bridgePort != null) {
+      o.put("bridge", new JsonObject().put("port", bridgePort));
     }
     return o;
   }

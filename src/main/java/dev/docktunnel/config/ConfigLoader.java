@@ -39,11 +39,15 @@ public final class ConfigLoader {
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
   private static final Set<String> TOP_LEVEL = Set.of("host", "identities", "knownHosts", "sshConfig",
-      "strictHostKeyChecking", "remoteDockerSocket", "stateDir", "ssh", "forwarding");
+      "strictHostKeyChecking", "remoteDockerSocket", "stateDir", "ssh", "forwarding", "http", "bridge");
   private static final Set<String> SSH_KEYS = Set.of("connectTimeout", "keepaliveInterval",
       "keepaliveCountMax", "reconnectMinDelay", "reconnectMaxDelay", "progressTimeout", "ptySession", "waitForHost");
   private static final Set<String> FORWARDING_KEYS = Set.of("bindAddresses", "include", "exclude",
       "conflictStrategy", "holdTimeout");
+  private static final Set<String> PORT_KEYS = Set.of("port");
+  /** The sections, each with the settings it knows. */
+  private static final Map<String, Set<String>> SECTIONS = Map.of("ssh", SSH_KEYS, "forwarding", FORWARDING_KEYS,
+      "http", PORT_KEYS, "bridge", PORT_KEYS);
 
   private final Path home;
   private final Path workingDir;
@@ -133,7 +137,10 @@ public final class ConfigLoader {
             .put("include", new JsonArray())
             .put("exclude", new JsonArray())
             .put("conflictStrategy", "fail")
-            .put("holdTimeout", "15s"));
+            .put("holdTimeout", "15s"))
+        // 0: a port the system picks, recorded in the state file for status and events.
+        .put("http", new JsonObject().put("port", 0))
+        .put("bridge", new JsonObject().put("port", 0));
   }
 
   /**
@@ -215,11 +222,11 @@ public final class ConfigLoader {
             + " (known: " + String.join(", ", new java.util.TreeSet<>(TOP_LEVEL)) + ")");
       }
       Object value = layer.getValue(key);
-      if (key.equals("ssh") || key.equals("forwarding")) {
+      Set<String> known = SECTIONS.get(key);
+      if (known != null) {
         if (!(value instanceof JsonObject section)) {
           throw new ConfigException("setting '" + key + "' in " + source + " must be an object");
         }
-        Set<String> known = key.equals("ssh") ? SSH_KEYS : FORWARDING_KEYS;
         for (String sub : section.fieldNames()) {
           if (!known.contains(sub)) {
             throw new ConfigException("unknown setting '" + key + "." + sub + "' in " + source
@@ -307,7 +314,18 @@ public final class ConfigLoader {
             list(fwd, "include", "forwarding.include", text -> portRange(text, "forwarding.include")),
             list(fwd, "exclude", "forwarding.exclude", text -> portRange(text, "forwarding.exclude")),
             conflict,
-            positive(fwd, "forwarding", "holdTimeout")));
+            positive(fwd, "forwarding", "holdTimeout")),
+        localPort(c.getJsonObject("http"), "http.port"),
+        localPort(c.getJsonObject("bridge"), "bridge.port"));
+  }
+
+  /** A port for one of our own local endpoints: 0 lets the system pick one. */
+  private static int localPort(JsonObject section, String name) {
+    Object v = section.getValue("port");
+    if (!(v instanceof Integer port) || port < 0 || port > 65535) {
+      throw new ConfigException("setting '" + name + "' must be a port 0-65535 (0: any free port), not " + v);
+    }
+    return port;
   }
 
   /** Expands {@code ~/} against the home directory. */

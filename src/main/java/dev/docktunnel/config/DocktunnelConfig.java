@@ -19,6 +19,8 @@ import java.util.List;
  * @param stateDir where state files, the lock and the local sockets live
  * @param ssh connection tuning
  * @param forwarding which published ports are forwarded and how
+ * @param httpPort the HTTP API's port on 127.0.0.1; 0: any free port (recorded in the state file)
+ * @param bridgePort the TCP event-bus bridge's port on 127.0.0.1; 0: any free port (recorded too)
  */
 public record DocktunnelConfig(
     String host,
@@ -29,7 +31,15 @@ public record DocktunnelConfig(
     String remoteDockerSocket,
     Path stateDir,
     Ssh ssh,
-    Forwarding forwarding) {
+    Forwarding forwarding,
+    int httpPort,
+    int bridgePort) {
+
+  /** The same config for another host. */
+  public DocktunnelConfig withHost(String otherHost) {
+    return new DocktunnelConfig(otherHost, identities, knownHosts, sshConfig, strictHostKeyChecking,
+        remoteDockerSocket, stateDir, ssh, forwarding, httpPort, bridgePort);
+  }
 
   /** How unknown host keys are treated; changed keys are always refused. */
   public enum HostKeyChecking {

@@ -97,7 +97,7 @@ class SshSessionVerticleTest {
         new DocktunnelConfig.Ssh(Duration.ofSeconds(5), keepaliveInterval, keepaliveCountMax, minDelay,
             maxDelay, progressTimeout, pty, waitForHost),
         new DocktunnelConfig.Forwarding(List.of("127.0.0.1"), List.of(), List.of(),
-            DocktunnelConfig.ConflictStrategy.FAIL));
+            DocktunnelConfig.ConflictStrategy.FAIL), 0, 0);
   }
 
   private DocktunnelConfig config(List<Path> identities) {
@@ -293,8 +293,7 @@ class SshSessionVerticleTest {
   }
 
   private DocktunnelConfig withHost(DocktunnelConfig base, String host) {
-    return new DocktunnelConfig(host, base.identities(), base.knownHosts(), base.sshConfig(),
-        base.strictHostKeyChecking(), base.remoteDockerSocket(), base.stateDir(), base.ssh(), base.forwarding());
+    return base.withHost(host);
   }
 
   @Test
@@ -480,9 +479,7 @@ class SshSessionVerticleTest {
   @Test
   void badHostFailsDeploymentWithTheMessage() throws Exception {
     DocktunnelConfig base = config(List.of());
-    DocktunnelConfig bad = new DocktunnelConfig("ssh://tester@host:99999", base.identities(), base.knownHosts(),
-        base.sshConfig(), base.strictHostKeyChecking(), base.remoteDockerSocket(), base.stateDir(), base.ssh(),
-        base.forwarding());
+    DocktunnelConfig bad = base.withHost("ssh://tester@host:99999");
     Throwable error = awaitFailure(vertx.deployVerticle(new SshSessionVerticle(bad, isolated(Optional.empty()))));
     assertInstanceOf(IllegalArgumentException.class, error);
     assertTrue(error.getMessage().contains("99999"), error.getMessage());

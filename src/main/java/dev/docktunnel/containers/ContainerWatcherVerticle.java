@@ -82,6 +82,8 @@ public final class ContainerWatcherVerticle extends VerticleBase {
   private boolean live;
   /** The engine's version as its last sync read it, for the synced fact. */
   private String engineVersion;
+  /** Why the picture may be stale, for the list reply; null once a sync succeeded. */
+  private String unsyncedReason = "not synced yet";
   private Set<String> queuedIds = new LinkedHashSet<>();
   private long liveSince;
   private Duration backoff;
@@ -202,6 +204,7 @@ public final class ContainerWatcherVerticle extends VerticleBase {
     lastSeq = Facts.publish(vertx.eventBus(), Addresses.CONTAINERS_SYNCED,
         new ContainersSynced(List.copyOf(ids), engineVersion, clock.instant()));
     live = true;
+    unsyncedReason = null;
     liveSince = clock.millis();
     Set<String> queued = queuedIds;
     queuedIds = new LinkedHashSet<>();
@@ -302,6 +305,7 @@ public final class ContainerWatcherVerticle extends VerticleBase {
   }
 
   private void publishUnsynced(String reason) {
+    unsyncedReason = reason;
     lastSeq = Facts.publish(vertx.eventBus(), Addresses.CONTAINERS_UNSYNCED,
         new ContainersUnsynced(reason, clock.instant()));
   }
@@ -326,7 +330,8 @@ public final class ContainerWatcherVerticle extends VerticleBase {
         .sorted(Comparator.comparing(ContainerInfo::name).thenComparing(ContainerInfo::id))
         .forEach(info -> list.add(info.toJson()));
     // The seq of our last fact: a subscriber drops the events at or below it (docs/events.md).
-    return new JsonObject().put("containers", list).put("seq", lastSeq);
+    return new JsonObject().put("containers", list).put("seq", lastSeq)
+        .put("synced", live).put("engineVersion", engineVersion).put("unsyncedReason", live ? null : unsyncedReason);
   }
 
   private void scheduleRetry() {

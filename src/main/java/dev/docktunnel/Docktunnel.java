@@ -1,5 +1,6 @@
 package dev.docktunnel;
 
+import dev.docktunnel.bridge.EventBridgeVerticle;
 import dev.docktunnel.cli.ExitCodes;
 import dev.docktunnel.config.DocktunnelConfig;
 import dev.docktunnel.containers.ContainerWatcherVerticle;
@@ -60,6 +61,7 @@ public final class Docktunnel {
       List<RestoredForward> restored) {
     DockerEngineClient engine = new DockerEngineClient(vertx, ssh.sessionProvider(), config.remoteDockerSocket());
     return vertx.deployVerticle(new ForwardVerticle(config.forwarding(), ssh.sessionProvider(), restored))
+        .compose(id -> vertx.deployVerticle(new EventBridgeVerticle(config.bridgePort())))
         .compose(id -> vertx.deployVerticle(new ContainerWatcherVerticle(engine)))
         .compose(id -> vertx.deployVerticle(ssh))
         .map(id -> new Docktunnel(vertx, ssh));

@@ -6,6 +6,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.impl.MessageConsumerImpl;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
@@ -132,6 +133,11 @@ final class BridgeClient {
             .put("body", message.body()));
       }
     });
+    if (consumer instanceof MessageConsumerImpl<JsonObject> impl) {
+      // Facts still queued for a client that went away are dropped with it, as expected; without
+      // a discard handler Vert.x logs a WARN for each (hundreds for a dropped slow subscriber).
+      impl.discardHandler(discarded -> { });
+    }
     registered.put(address, consumer);
     LOG.debug("event bridge: {} registered {}", wire.name(), address);
   }

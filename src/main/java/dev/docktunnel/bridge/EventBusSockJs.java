@@ -115,7 +115,18 @@ public final class EventBusSockJs {
       }
       client.onFrame(message);
     });
-    socket.exceptionHandler(e -> LOG.debug("event bridge: {} error: {}", name, e.toString()));
+    socket.exceptionHandler(e -> {
+      client.closed();
+      if (String.valueOf(e.getMessage()).contains("max message size")) {
+        // Vert.x refused a WebSocket message over the server's cap (set by limitWebSockets) but
+        // leaves the socket open, waiting for a close handshake; the client gets no more of it.
+        counters.oversizedFrames.incrementAndGet();
+        LOG.warn("event bridge: closing {}: a message over the {}-byte cap", name, limits.maxFrameBytes());
+      } else {
+        LOG.warn("event bridge: closing {}: {}", name, e.toString());
+      }
+      wire.abort();
+    });
     socket.closeHandler(v -> {
       clients.decrementAndGet();
       client.closed();

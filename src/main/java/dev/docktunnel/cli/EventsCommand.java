@@ -21,8 +21,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code docktunnel events}: tails a running daemon's facts as a client of its TCP event-bus
- * bridge, whose port it reads from the host's state file. One line per fact; {@code --json}: the
- * fact itself, one JSON object per line. Ends with exit 0 on Ctrl-C and exit 1, naming the port and
+ * bridge, whose port it reads from the host's state file. One line per fact; {@code --json}: one
+ * JSON object per line, {@code {"address": <fact address>, "body": <the fact>}} (the bridge's frame
+ * fields; the address is needed, and some facts have an {@code address} field of their own). Ends with exit 0 on Ctrl-C and exit 1, naming the port and
  * the state file, when the daemon cannot be reached or goes away.
  */
 @Command(name = "events", mixinStandardHelpOptions = true,
@@ -84,17 +85,24 @@ public final class EventsCommand implements Callable<Integer> {
         for (String address : Addresses.FACTS) {
           writeFrame(toBridge, new JsonObject().put("type", "register").put("address", address));
         }
-        if (!json) {
-          err.println("docktunnel events: following " + target.host() + " at " + where + "; Ctrl-C to stop");
-        }
+        // The bridge handles a connection's frames in order: its pong says every register took effect.
+        writeFrame(toBridge, new JsonObject().put("type", "ping"));
+        boolean following = false;
         DataInputStream in = new DataInputStream(socket.getInputStream());
         EventsCommandLines lines = new EventsCommandLines(Clock.systemUTC());
         while (true) {
           JsonObject frame = readFrame(in);
           String type = frame.getString("type", "");
           if ("message".equals(type) && frame.getValue("body") instanceof JsonObject body) {
-            out.println(json ? body.encode() : lines.line(frame.getString("address", "?"), body));
+            String address = frame.getString("address", "?");
+            // --json: the bridge's own frame fields, so one parser serves both
+            out.println(json ? new JsonObject().put("address", address).put("body", body).encode()
+                : lines.line(address, body));
             out.flush();
+          } else if ("pong".equals(type) && !following) {
+            following = true;
+            err.println("docktunnel events: following " + target.host() + " at " + where + "; Ctrl-C to stop");
+            err.flush();
           } else if ("err".equals(type)) {
             err.println("docktunnel events: the bridge refused a request: " + frame.getString("message") + " "
                 + frame.getString("reason", ""));

@@ -19,6 +19,8 @@ public final class BridgeCounters {
   public final AtomicLong refusedConnections = new AtomicLong();
   /** Queries that failed or timed out, and queries refused because too many were in flight. */
   public final AtomicLong failedQueries = new AtomicLong();
+  /** Clients connected now. */
+  public final AtomicLong openClients = new AtomicLong();
   /** Connections accepted. */
   public final AtomicLong connections = new AtomicLong();
 }

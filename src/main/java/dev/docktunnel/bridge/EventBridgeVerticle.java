@@ -43,6 +43,11 @@ public final class EventBridgeVerticle extends VerticleBase {
    * small and the bounded queue above it is what decides when it is dropped.
    */
   static final int SOCKET_SEND_BUFFER = 64 * 1024;
+  /**
+   * A graceful close waits until the client has read what is queued; one that does not read is
+   * cut off after this, so it cannot keep a client slot by never reading its error frame.
+   */
+  static final long CLOSE_GRACE_MS = 2_000;
 
   private final int port;
   private final BridgeLimits limits;
@@ -50,7 +55,8 @@ public final class EventBridgeVerticle extends VerticleBase {
   private final Clock clock;
   private final BridgePolicy policy = BridgePolicy.docktunnel();
   private NetServer server;
-  private int clients;
+  /** Connected clients; written on this verticle's context only, volatile for {@link #clientCount()}. */
+  private volatile int clients;
 
   /** @param port 0 for any free port */
   public EventBridgeVerticle(int port, BridgeLimits limits, BridgeCounters counters, Clock clock) {
@@ -86,6 +92,11 @@ public final class EventBridgeVerticle extends VerticleBase {
     return server == null ? 0 : server.actualPort();
   }
 
+  /** Clients connected now. */
+  public int clientCount() {
+    return clients;
+  }
+
   public BridgeCounters counters() {
     return counters;
   }
@@ -99,10 +110,11 @@ public final class EventBridgeVerticle extends VerticleBase {
           refused);
       socket.write(frame(new JsonObject().put("type", "err").put("message", "too_many_clients")
           .put("reason", "the bridge serves at most " + limits.maxClients() + " clients")));
-      socket.close();
+      closeWithGrace(socket, name);
       return;
     }
     clients++;
+    counters.openClients.incrementAndGet();
     BridgeClient client = new BridgeClient(vertx.eventBus(), new TcpWire(socket, name), policy, limits, counters,
         true);
     socket.handler(new FrameReader(limits.maxFrameBytes(), client::onFrame, problem -> {
@@ -111,7 +123,7 @@ public final class EventBridgeVerticle extends VerticleBase {
       client.closed();
       socket.write(frame(new JsonObject().put("type", "err").put("message", "frame_too_large").put("reason",
           problem)));
-      socket.close();
+      closeWithGrace(socket, name);
     }));
     socket.exceptionHandler(e -> {
       if (e instanceof IOException) {
@@ -122,10 +134,17 @@ public final class EventBridgeVerticle extends VerticleBase {
     });
     socket.closeHandler(v -> {
       clients--;
+      counters.openClients.decrementAndGet();
       client.closed();
       LOG.debug("event bridge: {} disconnected", name);
     });
     LOG.debug("event bridge: {} connected", name);
+  }
+
+  /** Closes after the queued frames, or at once after {@link #CLOSE_GRACE_MS} (idempotent on a closed socket). */
+  private void closeWithGrace(NetSocket socket, String name) {
+    socket.close();
+    vertx.setTimer(CLOSE_GRACE_MS, t -> Connections.abort(socket, () -> { }, name));
   }
 
   /** A frame as the TCP bridge sends it: the JSON's byte length (4 bytes, big-endian), then the JSON. */
@@ -134,7 +153,7 @@ public final class EventBridgeVerticle extends VerticleBase {
     return Buffer.buffer(payload.length() + 4).appendInt(payload.length()).appendBuffer(payload);
   }
 
-  private static final class TcpWire implements BridgeClient.Wire {
+  private final class TcpWire implements BridgeClient.Wire {
     private final NetSocket socket;
     private final String name;
 
@@ -155,7 +174,7 @@ public final class EventBridgeVerticle extends VerticleBase {
 
     @Override
     public void close() {
-      socket.close();
+      closeWithGrace(socket, name);
     }
 
     @Override

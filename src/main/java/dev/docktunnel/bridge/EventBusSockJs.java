@@ -101,7 +101,8 @@ public final class EventBusSockJs {
       socket.close();
       return;
     }
-    SockJsWire wire = new SockJsWire(socket, name);
+    counters.openClients.incrementAndGet();
+    SockJsWire wire = new SockJsWire(vertx, socket, name);
     // SockJS clients expect no pong (vertx-web's bridge sends none): their pings only keep the socket open.
     BridgeClient client = new BridgeClient(vertx.eventBus(), wire, policy, limits, counters, false);
     socket.handler(message -> {
@@ -129,6 +130,7 @@ public final class EventBusSockJs {
     });
     socket.closeHandler(v -> {
       clients.decrementAndGet();
+      counters.openClients.decrementAndGet();
       client.closed();
       LOG.debug("event bridge: {} disconnected", name);
     });
@@ -139,10 +141,12 @@ public final class EventBusSockJs {
   }
 
   private static final class SockJsWire implements BridgeClient.Wire {
+    private final Vertx vertx;
     private final SockJSSocket socket;
     private final String name;
 
-    SockJsWire(SockJSSocket socket, String name) {
+    SockJsWire(Vertx vertx, SockJSSocket socket, String name) {
+      this.vertx = vertx;
       this.socket = socket;
       this.name = name;
     }
@@ -155,6 +159,8 @@ public final class EventBusSockJs {
     @Override
     public void close() {
       socket.close();
+      // a client that does not read would hold the close handshake (and its slot) for ever
+      vertx.setTimer(EventBridgeVerticle.CLOSE_GRACE_MS, t -> abort());
     }
 
     @Override

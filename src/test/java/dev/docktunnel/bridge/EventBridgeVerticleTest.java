@@ -153,6 +153,23 @@ class EventBridgeVerticleTest {
   }
 
   @Test
+  void aClientThatDoesNotReadItsErrorFrameIsCutOffAfterTheGrace() throws Exception {
+    try (BridgeSocket client = BridgeSocket.connect(bridge.actualPort(), 4096)) {
+      client.register(Addresses.ACTIVITY_BYTES);
+      client.untilPong(WAIT);
+      // ~200 KB queued to a client that reads nothing: over the kernel buffers, under the queue
+      String padding = "p".repeat(4_000);
+      for (int n = 0; n < 50; n++) {
+        publish(Addresses.ACTIVITY_BYTES, new JsonObject().put("n", n).put("padding", padding));
+      }
+      client.writeRaw(ByteBuffer.allocate(4).putInt(Integer.MAX_VALUE).array());
+      awaitClients(0);
+      assertEquals(0, bridge.counters().slowClientsDropped.get(), "closed for the frame, not as slow");
+      assertEquals(1, bridge.counters().oversizedFrames.get());
+    }
+  }
+
+  @Test
   void aFrameThatIsNotJsonClosesTheConnection() throws Exception {
     try (BridgeSocket client = BridgeSocket.connect(bridge.actualPort())) {
       client.writeRaw(ByteBuffer.allocate(7).putInt(3).put("{{{".getBytes()).array());
@@ -194,7 +211,19 @@ class EventBridgeVerticleTest {
       reading.get(60, TimeUnit.SECONDS);
       assertEquals(facts, received.get(), "the reading subscriber got every fact, in order");
       assertEquals(1, bridge.counters().slowClientsDropped.get());
+      // closed by the bridge although it still has not read (reading now would let a graceful close finish)
+      awaitClients(1);
       assertTrue(slow.closedWithin(WAIT), "the slow subscriber's connection is closed");
+    }
+  }
+
+  /** Waits (bounded) until the bridge has {@code n} clients, none of them reading meanwhile. */
+  void awaitClients(int n) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (bridge.clientCount() != n) {
+      assertTrue(System.nanoTime() < deadline, "the bridge still has " + bridge.clientCount() + " clients, not "
+          + n + ": a graceful close waits for a client that never reads");
+      Thread.sleep(20); // polling the bridge's count, bounded by the deadline
     }
   }
 

@@ -178,6 +178,11 @@ class EventBusSockJsTest {
       }
     }
     assertEquals(1, counters.slowClientsDropped.get());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
+    while (counters.openClients.get() != 1) { // closed by the bridge while it still reads nothing
+      assertTrue(System.nanoTime() < deadline, counters.openClients.get() + " clients open, not 1");
+      Thread.sleep(20); // polling the count, bounded by the deadline
+    }
     slow.resume();
     slowClosed.get(WAIT_S, TimeUnit.SECONDS);
     assertFalse(reader.isClosed(), "the reader is still connected");

@@ -45,7 +45,7 @@ public final class EventsCommand implements Callable<Integer> {
       description = "where docktunnel keeps its state (default ~/.docktunnel)")
   String stateDir;
 
-  @Option(names = "--json", description = "print each fact as the daemon publishes it: one JSON object per line")
+  @Option(names = "--json", description = "one JSON object per line: {\"address\": <fact address>, \"body\": <the fact>}")
   boolean json;
 
   @Override

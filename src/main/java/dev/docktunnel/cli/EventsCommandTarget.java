@@ -50,7 +50,7 @@ record EventsCommandTarget(String host, Path stateFile, int port) {
     try (Stream<Path> entries = Files.list(dir)) {
       entries.filter(p -> p.getFileName().toString().endsWith(SUFFIX)).sorted().forEach(files::add);
     } catch (NoSuchFileException e) {
-      throw new NotFoundException("no state dir " + dir + ": no docktunnel has run with it (--state-dir?)", true);
+      throw new NotFoundException("no state dir " + dir + ": no docktunnel has run with it (--state-dir?)", false);
     } catch (IOException e) {
       throw new NotFoundException("cannot list the state dir " + dir + ": " + e.getMessage(), false);
     }

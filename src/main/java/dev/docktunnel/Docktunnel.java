@@ -6,6 +6,7 @@ import dev.docktunnel.containers.ContainerWatcherVerticle;
 import dev.docktunnel.docker.DockerEngineClient;
 import dev.docktunnel.forward.ForwardVerticle;
 import dev.docktunnel.forward.RestoredForward;
+import dev.docktunnel.http.HttpApiVerticle;
 import java.util.List;
 import dev.docktunnel.bus.SessionState;
 import dev.docktunnel.ssh.SshSessionVerticle;
@@ -60,6 +61,7 @@ public final class Docktunnel {
       List<RestoredForward> restored) {
     DockerEngineClient engine = new DockerEngineClient(vertx, ssh.sessionProvider(), config.remoteDockerSocket());
     return vertx.deployVerticle(new ForwardVerticle(config.forwarding(), ssh.sessionProvider(), restored))
+        .compose(id -> vertx.deployVerticle(new HttpApiVerticle(config.httpPort())))
         .compose(id -> vertx.deployVerticle(new ContainerWatcherVerticle(engine)))
         .compose(id -> vertx.deployVerticle(ssh))
         .map(id -> new Docktunnel(vertx, ssh));

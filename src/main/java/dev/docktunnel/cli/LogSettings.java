@@ -61,7 +61,7 @@ final class LogSettings {
     }
   }
 
-  private static PrintStream openForAppend(Path file) {
+  static PrintStream openForAppend(Path file) {
     try {
       FileChannel channel = FileChannel.open(file,
           Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND),

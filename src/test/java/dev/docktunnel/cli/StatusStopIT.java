@@ -190,6 +190,16 @@ class StatusStopIT {
     JsonObject web = forward(doc, port);
     assertEquals(port, web.getInteger("remotePort"));
     assertEquals(id, web.getString("containerId"));
+    // Traffic through the forward shows in its counters, and so in the BYTES column.
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      String reply = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+      assertTrue(reply.endsWith(Testbed.HTTPD_INDEX_BODY), reply);
+    }
+    JsonObject counted = awaitDocument(d -> forward(d, port) != null && forward(d, port).getLong("bytesIn") > 0
+        && forward(d, port).getLong("connectionsTotal") == 1, "the request's bytes counted");
+    long bytesIn = forward(counted, port).getLong("bytesIn");
+    long bytesOut = forward(counted, port).getLong("bytesOut");
 
     Result table = status("--host", testbed.sshUri(), "--ssh-config", "/dev/null");
     System.out.println("[figures] status table from the live daemon:\n" + table.out());
@@ -203,6 +213,7 @@ class StatusStopIT {
         .orElseThrow(() -> new AssertionError("no row for 127.0.0.1:" + port + ": " + table));
     assertTrue(row.startsWith(id.substring(0, 12) + "  web "), row);
     assertTrue(row.matches(".*  127\\.0\\.0\\.1:" + port + " +\\S+:" + port + " +active +\\d.*"), row);
+    assertTrue(row.contains("  " + StatusTable.bytes(bytesIn) + "/" + StatusTable.bytes(bytesOut) + "  "), row);
   }
 
   @Test

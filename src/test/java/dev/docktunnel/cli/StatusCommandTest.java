@@ -93,6 +93,20 @@ class StatusCommandTest {
   }
 
   @Test
+  void theStateDirComesFromTheConfigFileWithoutAHost() throws Exception {
+    Path stateDir = dir.resolve("from-config");
+    write(stateDir, new HostId("a-box-22-00000001"), StatusFixtures.stopped(DEAD_PID));
+    Path config = Files.writeString(dir.resolve("docktunnel.json"),
+        new JsonObject().put("stateDir", stateDir.toString()).encode());
+    CliRun run = CliRun.of("status", "--config", config.toString());
+    assertTrue(run.out().startsWith("HOST  root@box:22  PID " + DEAD_PID), run.toString());
+    Path bad = Files.writeString(dir.resolve("bad.json"), "{\"stateDir\": 5}");
+    CliRun badRun = CliRun.of("status", "--config", bad.toString());
+    assertEquals(ExitCodes.USAGE, badRun.exit(), badRun.toString());
+    assertTrue(badRun.err().contains("stateDir"), badRun.toString());
+  }
+
+  @Test
   void aNamedHostWithoutStateSaysSo() {
     CliRun run = CliRun.of("status", "--state-dir", dir.toString(), "--ssh-config", "/dev/null",
         "--host", "root@nowhere");

@@ -3,12 +3,16 @@ package dev.docktunnel.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpServer;
+import dev.docktunnel.http.ApiToken;
 import dev.docktunnel.state.HostId;
 import dev.docktunnel.state.HostState;
 import dev.docktunnel.state.LockProbeMain;
 import dev.docktunnel.state.StateDir;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -42,6 +46,46 @@ class StopCommandTest {
     Instant now = Instant.now();
     return new HostState(HostState.VERSION, "root@box:22", pid, true, null, now, now, "s-1",
         new HostState.Ssh("connected", null, now), List.of(), httpPort, null);
+  }
+
+  /**
+   * The HTTP path, against the documented contract: {@code POST /stop} with {@code Authorization:
+   * Bearer <token>} answers 202 and the daemon ends, leaving {@code running: false}. The fake
+   * daemon here does just that for a child process standing in for the daemon's PID.
+   */
+  @Test
+  void aLiveDaemonIsAskedOverHttpWithTheTokenAndWaitedFor() throws Exception {
+    child = new ProcessBuilder("sleep", "60").start();
+    ApiToken token = ApiToken.loadOrCreate(dir);
+    List<String> authorizations = new java.util.concurrent.CopyOnWriteArrayList<>();
+    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    try {
+      server.createContext("/stop", exchange -> {
+        authorizations.add(exchange.getRequestMethod() + " " + exchange.getRequestHeaders().getFirst("Authorization"));
+        boolean ok = exchange.getRequestMethod().equals("POST")
+            && token.matchesHeader(exchange.getRequestHeaders().getFirst("Authorization"));
+        exchange.sendResponseHeaders(ok ? 202 : 401, -1);
+        exchange.close();
+        if (ok) {
+          try {
+            StatusCommandTest.write(dir, ID, StatusFixtures.stopped(child.pid()));
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+          child.destroy();
+        }
+      });
+      server.start();
+      StatusCommandTest.write(dir, ID, freshRecord(child.pid(), server.getAddress().getPort()));
+      CliRun run = CliRun.of("stop", "--state-dir", dir.toString());
+      assertEquals(ExitCodes.OK, run.exit(), run.toString());
+      assertEquals(List.of("POST Bearer " + token.text()), authorizations);
+      assertTrue(run.out().startsWith("docktunnel: stopped host root@box:22 (PID " + child.pid() + ") in "), run.toString());
+      assertTrue(run.out().strip().endsWith("; asked over HTTP (POST /stop)"), run.toString());
+      assertTrue(!child.isAlive());
+    } finally {
+      server.stop(0);
+    }
   }
 
   @Test

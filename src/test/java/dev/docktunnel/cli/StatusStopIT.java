@@ -320,6 +320,30 @@ class StatusStopIT {
   }
 
   @Test
+  void watchTableInAPipeIsPrintedAgainOnlyWhenSomethingChanged() throws Exception {
+    Process daemon = daemon();
+    awaitLog(daemonLog(), "ready", daemon);
+    Path out = tmp.resolve("watch.out");
+    Process watch = start(cli("status", "--state-dir", stateDir().toString(), "--watch")
+        .redirectOutput(out.toFile()).redirectError(tmp.resolve("watch.err").toFile()));
+    awaitLog(out, "HOST  ", watch);
+    // Bounded look: with nothing changing, no second table (durations tick, but only a terminal redraws for them).
+    Thread.sleep(3000);
+    String quiet = Files.readString(out);
+    assertEquals(1, RunCommandIT.count(quiet, "HOST  "), quiet);
+    assertFalse(quiet.contains("\033["), "no ANSI codes outside a terminal: " + quiet);
+    int port = freePort();
+    testbed.runHttpd("web", port);
+    awaitLog(out, "127.0.0.1:" + port + " ", watch);
+    watch.destroy(); // SIGTERM to our own child: ends --watch like Ctrl-C
+    assertTrue(watch.waitFor(20, TimeUnit.SECONDS));
+    assertEquals(ExitCodes.OK, watch.exitValue());
+    String all = Files.readString(out);
+    assertTrue(RunCommandIT.count(all, "HOST  ") >= 2, all);
+    assertTrue(all.contains("\n\nHOST  "), "tables one after another, a blank line between: " + all);
+  }
+
+  @Test
   void runWithDebugLevelAppendsDebugLinesToTheLogFileAndNothingToStderr() throws Exception {
     Path logFile = tmp.resolve("docktunnel.log");
     Files.writeString(logFile, "an earlier line\n");

@@ -44,12 +44,10 @@ public final class Docktunnel {
 
   private final Vertx vertx;
   private final SshSessionVerticle ssh;
-  private final DocktunnelMetrics metrics;
 
-  private Docktunnel(Vertx vertx, SshSessionVerticle ssh, DocktunnelMetrics metrics) {
+  private Docktunnel(Vertx vertx, SshSessionVerticle ssh) {
     this.vertx = vertx;
     this.ssh = ssh;
-    this.metrics = metrics;
   }
 
   /**
@@ -73,7 +71,7 @@ public final class Docktunnel {
             stopDaemon, List.of())))
         .compose(id -> vertx.deployVerticle(new ContainerWatcherVerticle(engine)))
         .compose(id -> vertx.deployVerticle(ssh))
-        .map(id -> new Docktunnel(vertx, ssh, metrics));
+        .map(id -> new Docktunnel(vertx, ssh));
   }
 
   /** The SSH verticle, e.g. to wait for {@link SshSessionVerticle#firstConnection()}. */
@@ -83,10 +81,7 @@ public final class Docktunnel {
 
   /** Stops every verticle (forwards close, the session ends) and the Vert.x instance. */
   public Future<Void> stop() {
-    return vertx.close().eventually(() -> {
-      metrics.close();
-      return Future.succeededFuture();
-    });
+    return vertx.close();
   }
 
   /**

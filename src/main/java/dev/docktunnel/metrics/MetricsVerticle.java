@@ -20,16 +20,19 @@ import org.slf4j.LoggerFactory;
 /**
  * Feeds {@link TunnelMeters} from the facts, read through their records. Deployed before the
  * verticles that publish them, so it sees the first ones. A fact that does not read is a WARN
- * naming the field and counts in {@code docktunnel_metrics_unreadable_facts_total}.
+ * naming the field and counts in {@code docktunnel_metrics_unreadable_facts_total}. The registry
+ * lives as long as this verticle: its stop closes {@link DocktunnelMetrics} (the GC listener).
  */
 public final class MetricsVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(MetricsVerticle.class);
 
   private final TunnelMeters meters;
+  private final DocktunnelMetrics metrics;
   private final Counter unreadable;
 
   public MetricsVerticle(TunnelMeters meters, DocktunnelMetrics metrics) {
     this.meters = meters;
+    this.metrics = metrics;
     this.unreadable = Counter.builder("docktunnel.metrics.unreadable.facts")
         .description("Facts the metrics could not read (each also a WARN)").register(metrics.registry());
   }
@@ -44,6 +47,12 @@ public final class MetricsVerticle extends VerticleBase {
         on(bus, Addresses.SSH_STATE, SessionState::fromJson, meters::onSession),
         on(bus, Addresses.CONTAINERS_SYNCED, ContainersSynced::fromJson, meters::onSynced),
         on(bus, Addresses.CONTAINERS_UNSYNCED, ContainersUnsynced::fromJson, meters::onUnsynced));
+  }
+
+  @Override
+  public Future<?> stop() {
+    metrics.close();
+    return Future.succeededFuture();
   }
 
   private <T> Future<Void> on(EventBus bus, String address, Function<JsonObject, T> read, Consumer<T> apply) {

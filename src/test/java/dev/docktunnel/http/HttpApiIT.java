@@ -379,6 +379,8 @@ class HttpApiIT {
     String out = output();
     assertTrue(out.contains("stop requested over the HTTP API"), out);
     assertFalse(out.contains("[ERROR]") || out.contains("\tat "), out);
+    out.lines().filter(line -> line.contains("[WARN]")).forEach(line ->
+        assertTrue(line.contains("HttpApiVerticle - HTTP API: refused POST /stop"), "an unexpected WARN: " + line));
     System.out.printf("[figures] POST /stop with the token: the daemon exited 0 %d ms later%n", exitMs);
   }
 }

@@ -2,7 +2,6 @@ package dev.docktunnel.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.bus.ActivityBytes;
@@ -15,9 +14,7 @@ import dev.docktunnel.metrics.MetricsVerticle;
 import dev.docktunnel.metrics.TunnelMeters;
 import dev.docktunnel.state.StateFile;
 import dev.docktunnel.state.StateWriterVerticle;
-import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -200,6 +197,18 @@ class HttpApiVerticleTest {
     awaitTrue(() -> metrics.registry().get("docktunnel.http.connections.open").gauge().value() == 0,
         "closed connections still counted open");
     assertEquals(200, get("/health").status());
+  }
+
+  @Test
+  void anIdleConnectionIsClosedByTheServer() throws Exception {
+    startApi(new HttpApiVerticle.Limits(64, Duration.ofSeconds(10), Duration.ofSeconds(1)));
+    try (Socket idle = new Socket("127.0.0.1", port)) {
+      idle.setSoTimeout(10_000); // bounds the wait; the server's 1 s idle timeout ends it first
+      long started = System.nanoTime();
+      assertEquals(-1, idle.getInputStream().read(), "an idle connection is closed, unanswered");
+      System.out.printf("[figures] an idle HTTP connection was closed after %d ms (idle timeout 1 s)%n",
+          (System.nanoTime() - started) / 1_000_000);
+    }
   }
 
   @Test

@@ -23,6 +23,7 @@ public final class ApiToken {
   /** The file's name in the state dir. */
   public static final String FILE_NAME = "api-token";
   private static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> PRIVATE_DIR = PosixFilePermissions.fromString("rwx------");
 
   private final byte[] value;
 
@@ -49,6 +50,10 @@ public final class ApiToken {
    * @throws IOException naming the file, when it cannot be made or read, or is not private
    */
   public static ApiToken loadOrCreate(Path stateDir) throws IOException {
+    if (!Files.isDirectory(stateDir)) {
+      // `run` made and checked it already (StateDir); an embedding or test may not have.
+      Files.createDirectories(stateDir, PosixFilePermissions.asFileAttribute(PRIVATE_DIR));
+    }
     Path file = stateDir.resolve(FILE_NAME);
     if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
       byte[] random = new byte[32];

@@ -1,12 +1,17 @@
 package dev.docktunnel;
 
 import dev.docktunnel.bridge.EventBridgeVerticle;
+import dev.docktunnel.bridge.EventBusSockJs;
 import dev.docktunnel.cli.ExitCodes;
 import dev.docktunnel.config.DocktunnelConfig;
 import dev.docktunnel.containers.ContainerWatcherVerticle;
 import dev.docktunnel.docker.DockerEngineClient;
 import dev.docktunnel.forward.ForwardVerticle;
 import dev.docktunnel.forward.RestoredForward;
+import dev.docktunnel.http.HttpApiVerticle;
+import dev.docktunnel.metrics.DocktunnelMetrics;
+import dev.docktunnel.metrics.MetricsVerticle;
+import dev.docktunnel.metrics.TunnelMeters;
 import java.util.List;
 import dev.docktunnel.bus.SessionState;
 import dev.docktunnel.ssh.SshSessionVerticle;
@@ -54,14 +59,19 @@ public final class Docktunnel {
    * {@link #runUntilStopped} maps to exit code 3.
    */
   public static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config) {
-    return start(vertx, config, new SshSessionVerticle(config), List.of());
+    // In-process (tests, embedding): no Vert.x meters, and POST /stop closes this Vert.x only.
+    return start(vertx, config, new SshSessionVerticle(config), List.of(), DocktunnelMetrics.create(),
+        () -> vertx.close());
   }
 
   private static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config, SshSessionVerticle ssh,
-      List<RestoredForward> restored) {
+      List<RestoredForward> restored, DocktunnelMetrics metrics, Runnable stopDaemon) {
     DockerEngineClient engine = new DockerEngineClient(vertx, ssh.sessionProvider(), config.remoteDockerSocket());
-    return vertx.deployVerticle(new ForwardVerticle(config.forwarding(), ssh.sessionProvider(), restored))
+    return vertx.deployVerticle(new MetricsVerticle(new TunnelMeters(metrics.registry(), Clock.systemUTC()), metrics))
+        .compose(id -> vertx.deployVerticle(new ForwardVerticle(config.forwarding(), ssh.sessionProvider(), restored)))
         .compose(id -> vertx.deployVerticle(new EventBridgeVerticle(config.bridgePort())))
+        .compose(id -> vertx.deployVerticle(new HttpApiVerticle(config.httpPort(), config.stateDir(), metrics,
+            stopDaemon, List.of((v, router) -> router.route("/eventbus/*").subRouter(EventBusSockJs.router(v))))))
         .compose(id -> vertx.deployVerticle(new ContainerWatcherVerticle(engine)))
         .compose(id -> vertx.deployVerticle(ssh))
         .map(id -> new Docktunnel(vertx, ssh));
@@ -87,7 +97,9 @@ public final class Docktunnel {
     // Names are resolved by the JDK (MINA connects with it); Vert.x's own DNS client would only
     // cost threads, classes and memory.
     System.setProperty("vertx.disableDnsResolver", "true");
-    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    DocktunnelMetrics metrics = DocktunnelMetrics.create();
+    Vertx vertx = Vertx.builder().with(metrics.enableIn(new VertxOptions().setPreferNativeTransport(true)))
+        .withMetrics(metrics.vertxMetricsFactory()).build();
     SshSessionVerticle ssh = new SshSessionVerticle(config);
     AtomicBoolean stopRequested = new AtomicBoolean();
     AtomicReference<String> stateWriter = new AtomicReference<>();
@@ -109,7 +121,7 @@ public final class Docktunnel {
     // The state writer first, so it sees every fact from the start on.
     vertx.deployVerticle(new StateWriterVerticle(claim.stateFile(), config.host(), Clock.systemUTC()))
         .onSuccess(stateWriter::set)
-        .compose(id -> start(vertx, config, ssh, restoredForwards(claim)))
+        .compose(id -> start(vertx, config, ssh, restoredForwards(claim), metrics, HttpApiVerticle.exitProcess()))
         .compose(app -> ssh.firstConnection())
         .onSuccess(state -> firstSync.onSuccess(synced -> announceReady(vertx, config, synced)))
         .onFailure(error -> {

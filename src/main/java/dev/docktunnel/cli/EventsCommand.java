@@ -14,7 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
+import dev.docktunnel.config.ConfigLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -36,14 +38,9 @@ public final class EventsCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--host", paramLabel = "HOST",
-      description = "the host whose daemon to follow, as given to run (or its state file's host id); "
-          + "needed when the state dir holds more than one host")
-  String host;
-
-  @Option(names = "--state-dir", paramLabel = "DIR",
-      description = "where docktunnel keeps its state (default ~/.docktunnel)")
-  String stateDir;
+  /** --host, --state-dir, --ssh-config, --config: as status and stop find a host. */
+  @Mixin
+  HostOptions hostOptions;
 
   @Option(names = "--json", description = "one JSON object per line: {\"address\": <fact address>, \"body\": <the fact>}")
   boolean json;
@@ -53,7 +50,7 @@ public final class EventsCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     EventsCommandTarget target;
     try {
-      target = EventsCommandTarget.find(stateDir, host);
+      target = EventsCommandTarget.find(hostOptions, ConfigLoader.forThisProcess());
     } catch (EventsCommandTarget.NotFoundException e) {
       err.println("docktunnel events: " + e.getMessage());
       return e.usage() ? ExitCodes.USAGE : ExitCodes.FAILED;

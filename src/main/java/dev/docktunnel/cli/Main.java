@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Makes a remote Docker host feel local: its published ports on your loopback, over SSH.",
-    subcommands = {RunCommand.class, EventsCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {RunCommand.class, StatusCommand.class, StopCommand.class, EventsCommand.class,
+        CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:stopped normally",

@@ -27,7 +27,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = "Connect to the remote Docker host and forward every published container port to loopback.")
 public final class RunCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+  // No static logger: the first logger fixes slf4j-simple's settings, and --log-level and
+  // --log-file must be applied before that (LogSettings).
 
   @Spec
   CommandSpec spec;
@@ -75,6 +76,14 @@ public final class RunCommand implements Callable<Integer> {
           + "(default 0; setting: bridge.port)")
   Integer bridgePort;
 
+  @Option(names = "--log-level", paramLabel = "LEVEL",
+      description = "error, warn, info (default), debug or trace; libraries keep theirs (Apache MINA SSHD: error)")
+  String logLevel;
+
+  @Option(names = "--log-file", paramLabel = "FILE",
+      description = "append the log to FILE (created 0600) instead of stderr")
+  Path logFile;
+
   @Option(names = "--config", paramLabel = "FILE",
       description = "config file; without it the first that exists of ./conf/docktunnel.json, "
           + "$XDG_CONFIG_HOME/docktunnel/docktunnel.json (default ~/.config/docktunnel/docktunnel.json), "
@@ -83,6 +92,13 @@ public final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    try {
+      LogSettings.apply(logLevel, logFile);
+    } catch (ConfigException e) {
+      spec.commandLine().getErr().println("docktunnel: " + e.getMessage());
+      return ExitCodes.USAGE;
+    }
+    Logger log = LoggerFactory.getLogger(RunCommand.class);
     DocktunnelConfig config;
     SshTarget target;
     ConfigLoader loader = ConfigLoader.forThisProcess();
@@ -112,9 +128,9 @@ public final class RunCommand implements Callable<Integer> {
     // Which file was read (or that none was) is the first thing to check when a setting surprises;
     // logged only once everything is valid, so a bad value stays the one line above.
     if (file.isPresent()) {
-      LOG.info("config file {}", file.get());
+      log.info("config file {}", file.get());
     } else {
-      LOG.info("no config file (looked for {}); built-in defaults", loader.searchPath());
+      log.info("no config file (looked for {}); built-in defaults", loader.searchPath());
     }
     return Docktunnel.runUntilStopped(config, claim);
   }

@@ -169,6 +169,20 @@ public final class ConfigLoader {
   }
 
   /**
+   * The state dir alone, for commands that read it without a host ({@code status} and {@code
+   * stop} without {@code --host}): defaults, the file and the overrides merged and checked as
+   * by {@link #load}, but no host required.
+   */
+  public Path stateDir(Path file, JsonObject overrides) {
+    JsonObject merged = defaults();
+    if (file != null) {
+      merge(merged, readFile(file), file.toString());
+    }
+    merge(merged, overrides, "the command line");
+    return path(string(merged, "stateDir"));
+  }
+
+  /**
    * Checks the files the settings name, so a typo fails here rather than after the session
    * started: an SSH config file that was named must exist (the default one may be absent), and
    * known_hosts must be a readable file when it exists (it is created by accept-new).

@@ -35,6 +35,11 @@ public record HostId(String value) {
     }
   }
 
+  /** True when {@code value} is a well-formed id (e.g. a file name's stem read back from the state dir). */
+  public static boolean isValid(String value) {
+    return value.length() <= MAX_LENGTH && VALID.matcher(value).matches();
+  }
+
   /** The id of the resolved target: the same user, host and port always give the same id. */
   public static HostId of(SshTarget target) {
     Objects.requireNonNull(target, "target");

@@ -19,7 +19,7 @@ import java.util.function.LongPredicate;
  * kept as strings so this file does not depend on the verticles' enums.
  *
  * @param version {@link #VERSION}
- * @param host the target as {@code user@host:port}
+ * @param host the host as the user gave it ({@code --host}: an ssh:// URL or an alias)
  * @param pid the daemon's PID
  * @param running true while the daemon lives; false after a graceful stop
  * @param stoppedAt when a graceful stop happened, else null

@@ -10,6 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
@@ -26,6 +29,8 @@ import org.slf4j.LoggerFactory;
 public final class StateDir {
 
   private static final Logger LOG = LoggerFactory.getLogger(StateDir.class);
+  /** How a host's state file name ends: {@code <host-id>.state.json}. */
+  public static final String STATE_FILE_SUFFIX = ".state.json";
   static final Set<PosixFilePermission> PRIVATE_DIR = PosixFilePermissions.fromString("rwx------");
   /** The file-type bits of {@code unix:mode} and the type of a socket (from stat(2)). */
   private static final int S_IFMT = 0170000;
@@ -69,12 +74,49 @@ public final class StateDir {
 
   /** {@code <host-id>.state.json}. */
   public Path stateFile() {
-    return dir.resolve(hostId.value() + ".state.json");
+    return stateFileIn(dir, hostId);
   }
 
   /** {@code <host-id>.lock}. */
   public Path lockFile() {
+    return lockFileIn(dir, hostId);
+  }
+
+  /** A host's state file in {@code dir}, without opening or creating anything (for readers). */
+  public static Path stateFileIn(Path dir, HostId hostId) {
+    return dir.resolve(hostId.value() + STATE_FILE_SUFFIX);
+  }
+
+  /** A host's lock file in {@code dir}, without opening or creating anything (for readers). */
+  public static Path lockFileIn(Path dir, HostId hostId) {
     return dir.resolve(hostId.value() + ".lock");
+  }
+
+  /**
+   * The hosts that have a state file in {@code dir}, sorted by id; empty when the dir does not
+   * exist. Reads only: nothing is created, checked or moved (the daemons own their files). Names
+   * that are not {@code <host-id>.state.json} (temp files, files moved aside) are not hosts.
+   *
+   * @throws IOException naming the dir, when it exists but cannot be listed
+   */
+  public static List<HostId> hostsIn(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return List.of();
+    }
+    List<HostId> hosts = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*" + STATE_FILE_SUFFIX)) {
+      for (Path entry : entries) {
+        String name = entry.getFileName().toString();
+        String id = name.substring(0, name.length() - STATE_FILE_SUFFIX.length());
+        if (HostId.isValid(id) && Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
+          hosts.add(new HostId(id));
+        }
+      }
+    } catch (IOException e) {
+      throw new IOException("Cannot list state dir " + dir + ": " + e.getMessage(), e);
+    }
+    hosts.sort(Comparator.comparing(HostId::value));
+    return hosts;
   }
 
   /** {@code <host-id>/}, for the sockets of this host's run. */

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.bus.Addresses;
+import dev.docktunnel.config.ConfigLoader;
+import dev.docktunnel.ssh.SshTargetResolver;
+import dev.docktunnel.state.HostId;
 import dev.docktunnel.state.HostState;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
@@ -25,56 +28,73 @@ class EventsCommandTest {
   @TempDir
   Path dir;
 
-  void writeState(String id, String host, boolean running, Integer bridgePort) throws Exception {
-    HostState state = new HostState(HostState.VERSION, host, 4242, running, running ? null : T, T, T, null,
-        new HostState.Ssh("connected", null, T), List.of(), null, bridgePort);
-    Files.writeString(dir.resolve(id + ".state.json"), state.toJson().encodePrettily());
+  /** The host id {@code run --host <host>} uses. */
+  static String idOf(String host) {
+    return HostId.of(SshTargetResolver.resolve(host, Path.of("/dev/null"))).value();
+  }
+
+  /** A state file for {@code host} (ssh://user@host:port), of a live daemon (this JVM's PID) unless stopped. */
+  void writeState(String host, boolean running, Integer bridgePort) throws Exception {
+    HostState state = new HostState(HostState.VERSION, host, ProcessHandle.current().pid(), running,
+        running ? null : T, T, T, null, new HostState.Ssh("connected", null, T), List.of(), null, bridgePort);
+    Files.writeString(dir.resolve(idOf(host) + ".state.json"), state.toJson().encodePrettily());
+  }
+
+  EventsCommandTarget find(String host) throws Exception {
+    HostOptions options = new HostOptions();
+    options.stateDir = dir.toString();
+    options.sshConfig = "/dev/null";
+    options.host = host;
+    // a config file of the machine must not leak in: an empty one
+    Path config = dir.resolve("docktunnel.json");
+    if (!Files.exists(config)) {
+      Files.writeString(config, "{}");
+    }
+    options.configFile = config;
+    return EventsCommandTarget.find(options, ConfigLoader.forThisProcess());
   }
 
   EventsCommandTarget.NotFoundException notFound(String host) {
-    return assertThrows(EventsCommandTarget.NotFoundException.class,
-        () -> EventsCommandTarget.find(dir.toString(), host));
+    return assertThrows(EventsCommandTarget.NotFoundException.class, () -> find(host));
   }
 
   @Test
   void theOnlyHostIsChosenWithoutHost() throws Exception {
-    writeState("root-box-22-12345678", "root@box:22", true, 40199);
-    EventsCommandTarget target = EventsCommandTarget.find(dir.toString(), null);
+    writeState("ssh://root@box:22", true, 40199);
+    EventsCommandTarget target = find(null);
     assertEquals(40199, target.port());
-    assertEquals("root@box:22", target.host());
-    assertEquals(dir.resolve("root-box-22-12345678.state.json"), target.stateFile());
+    assertEquals("ssh://root@box:22", target.host());
+    assertEquals(dir.resolve(idOf("ssh://root@box:22") + ".state.json"), target.stateFile());
   }
 
   @Test
   void severalHostsNeedHostAndTheErrorListsThem() throws Exception {
-    writeState("root-a-22-11111111", "root@a:22", true, 1001);
-    writeState("root-b-22-22222222", "root@b:22", true, 1002);
+    writeState("ssh://root@a:22", true, 1001);
+    writeState("ssh://root@b:22", true, 1002);
     EventsCommandTarget.NotFoundException e = notFound(null);
     assertTrue(e.usage());
-    assertTrue(e.getMessage().contains("--host") && e.getMessage().contains("root@a:22 (root-a-22-11111111)")
-        && e.getMessage().contains("root@b:22"), e.getMessage());
-    assertEquals(1002, EventsCommandTarget.find(dir.toString(), "root@b:22").port(), "by the host field");
-    assertEquals(1001, EventsCommandTarget.find(dir.toString(), "root-a-22-11111111").port(), "by the host id");
-    EventsCommandTarget.NotFoundException unknown = notFound("root@c:22");
-    assertTrue(unknown.getMessage().contains("no state for host 'root@c:22'"), unknown.getMessage());
+    assertTrue(e.getMessage().contains("--host") && e.getMessage().contains("ssh://root@a:22 (" + idOf("ssh://root@a:22")
+        + ")") && e.getMessage().contains("ssh://root@b:22"), e.getMessage());
+    assertEquals(1002, find("ssh://root@b:22").port(), "--host as given to run");
+    assertEquals(1001, find("root@a").port(), "the same target written another way");
+    EventsCommandTarget.NotFoundException unknown = notFound("ssh://root@c:22");
+    assertTrue(unknown.getMessage().contains("no state for") && unknown.getMessage().contains("has not run"),
+        unknown.getMessage());
   }
 
   @Test
   void aStoppedDaemonOrOneWithoutBridgeSaysSo() throws Exception {
-    writeState("root-a-22-11111111", "root@a:22", false, 1001);
+    writeState("ssh://root@a:22", false, 1001);
     EventsCommandTarget.NotFoundException stopped = notFound(null);
     assertTrue(stopped.getMessage().contains("not running"), stopped.getMessage());
-    writeState("root-a-22-11111111", "root@a:22", true, null);
+    writeState("ssh://root@a:22", true, null);
     EventsCommandTarget.NotFoundException noPort = notFound(null);
     assertTrue(noPort.getMessage().contains("no bridgePort"), noPort.getMessage());
   }
 
   @Test
-  void anEmptyOrMissingStateDirSaysSo() throws Exception {
+  void anEmptyStateDirSaysSo() throws Exception {
     assertTrue(notFound(null).getMessage().contains("no host state in " + dir), "empty dir");
-    EventsCommandTarget.NotFoundException missing = assertThrows(EventsCommandTarget.NotFoundException.class,
-        () -> EventsCommandTarget.find(dir.resolve("nope").toString(), null));
-    assertTrue(missing.getMessage().contains("no state dir"), missing.getMessage());
   }
 
   @Test

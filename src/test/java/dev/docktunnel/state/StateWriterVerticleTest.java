@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.bus.ActivityBytes;
 import dev.docktunnel.bus.Addresses;
+import dev.docktunnel.bus.Endpoint;
+import dev.docktunnel.bus.Facts;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -95,5 +97,44 @@ class StateWriterVerticleTest {
     await(s -> s.forwards().size() == 1);
     vertx.eventBus().publish(Addresses.FORWARD_STATUS, forward("c1/tcp/80", "stopped"));
     assertTrue(await(s -> s.forwards().isEmpty()).running());
+  }
+
+  /**
+   * The status query answers the same record as a schema-1 document, current to the seq of the
+   * last fact applied; the HTTP endpoint's fact gives the record its port.
+   */
+  @Test
+  void theStatusQueryIsTheRecordCurrentToTheLastSeq() throws Exception {
+    vertx.deployVerticle(new StateWriterVerticle(file(), "ssh://u@h", Clock.systemUTC())).await(10, TimeUnit.SECONDS);
+    Facts.publish(vertx.eventBus(), Addresses.ENDPOINT,
+        new Endpoint(Endpoint.Kind.HTTP, "127.0.0.1", 41234, Instant.now()));
+    Facts.publish(vertx.eventBus(), Addresses.FORWARD_STATUS, forward("c1/tcp/80", "active"));
+    long last = Facts.publish(vertx.eventBus(), Addresses.ACTIVITY_BYTES,
+        new ActivityBytes("c1/tcp/80", "c1", 8080, 10, 20, 1, 3, 1, Instant.now()));
+    JsonObject doc = vertx.eventBus().<JsonObject>request(Addresses.STATUS, new JsonObject())
+        .await(10, TimeUnit.SECONDS).body();
+    assertEquals(StatusDocument.SCHEMA, doc.getInteger("schema"));
+    assertEquals(last, doc.getLong("seq"), "the query queues behind the facts published before it");
+    assertEquals("daemon", doc.getString("source"));
+    assertEquals(41234, doc.getInteger("httpPort"));
+    JsonObject forward = doc.getJsonArray("forwards").getJsonObject(0);
+    assertEquals(8080, forward.getInteger("localPort"));
+    assertEquals("active", forward.getString("status"));
+    assertEquals(10, forward.getLong("bytesIn"));
+    assertEquals(1, forward.getInteger("openConnections"));
+    assertEquals(1, forward.getLong("connectionsFailed"));
+    HostState back = HostState.fromJson(doc);
+    assertEquals(41234, back.httpPort());
+    assertEquals(41234, await(s -> Integer.valueOf(41234).equals(s.httpPort())).httpPort(), "recorded in the file");
+  }
+
+  @Test
+  void aMalformedFactIsSkippedAndTheRestApplied() throws Exception {
+    vertx.deployVerticle(new StateWriterVerticle(file(), "ssh://u@h", Clock.systemUTC())).await(10, TimeUnit.SECONDS);
+    vertx.eventBus().publish(Addresses.FORWARD_STATUS, forward("c1/tcp/80", "active").put("localPort", "8080"));
+    vertx.eventBus().publish(Addresses.FORWARD_STATUS, forward("c2/tcp/80", "active"));
+    HostState state = await(s -> s.forwards().size() == 1);
+    assertEquals("c1", state.forwards().get(0).containerId());
+    assertEquals(8080, state.forwards().get(0).localPort());
   }
 }

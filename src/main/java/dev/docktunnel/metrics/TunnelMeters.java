@@ -1,0 +1,208 @@
+package dev.docktunnel.metrics;
+
+import dev.docktunnel.bus.ActivityBytes;
+import dev.docktunnel.bus.ActivityConnection;
+import dev.docktunnel.bus.ContainersSynced;
+import dev.docktunnel.bus.ContainersUnsynced;
+import dev.docktunnel.bus.ForwardStatus;
+import dev.docktunnel.bus.SessionState;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * docktunnel's own meters, kept from the typed facts. Per forward (tags {@code forward},
+ * {@code container}, {@code local_port}): bytes by direction, open connections, connections
+ * total and failed; they are removed with the forward ({@code stopped}), so container churn
+ * leaves nothing behind. Process-wide: forwards by state, the SSH session's state, reconnects,
+ * the engine's sync state, resyncs and event-stream breaks, and the activity age.
+ *
+ * <p>Threads: the {@code on*} methods run on one context (the {@link MetricsVerticle}'s); a
+ * scrape reads from another, so what it reads is in concurrent maps and volatile fields.
+ */
+public final class TunnelMeters {
+  static final String FORWARD_BYTES = "docktunnel.forward.bytes";
+  static final String FORWARD_OPEN = "docktunnel.forward.connections.open";
+  static final String FORWARD_CONNECTIONS = "docktunnel.forward.connections";
+  static final String FORWARD_FAILED = "docktunnel.forward.connections.failed";
+
+  private final MeterRegistry registry;
+  private final Clock clock;
+  private final Map<String, ForwardMeters> forwards = new ConcurrentHashMap<>();
+  private final Counter reconnects;
+  private final Counter resyncs;
+  private final Counter streamBreaks;
+  private volatile SessionState.State sessionState;
+  private volatile boolean everConnected;
+  private volatile boolean synced;
+  private volatile boolean everSynced;
+  /** The last byte or connection event through any forward; the start until there is one. */
+  private volatile Instant lastActivity;
+
+  public TunnelMeters(MeterRegistry registry, Clock clock) {
+    this.registry = registry;
+    this.clock = clock;
+    this.lastActivity = clock.instant();
+    for (ForwardStatus.Status status : ForwardStatus.Status.values()) {
+      if (status != ForwardStatus.Status.STOPPED) { // stopped forwards are gone, never counted
+        Gauge.builder("docktunnel.forwards", this, m -> m.countIn(status))
+            .description("Forwards by state").tag("state", status.text()).register(registry);
+      }
+    }
+    for (SessionState.State state : SessionState.State.values()) {
+      Gauge.builder("docktunnel.ssh.state", this, m -> m.sessionState == state ? 1 : 0)
+          .description("1 for the SSH session's current state, 0 for the others").tag("state", state.text())
+          .register(registry);
+    }
+    reconnects = Counter.builder("docktunnel.ssh.reconnects")
+        .description("SSH sessions established again after a lost one").register(registry);
+    Gauge.builder("docktunnel.engine.synced", this, m -> m.synced ? 1 : 0)
+        .description("1 while the container picture is synced with the engine's event stream").register(registry);
+    resyncs = Counter.builder("docktunnel.engine.resyncs")
+        .description("Full container resyncs after the first sync (after a reconnect or a stream break)")
+        .register(registry);
+    streamBreaks = Counter.builder("docktunnel.engine.stream.breaks")
+        .description("Times the engine's event stream broke or a sync failed").register(registry);
+    Gauge.builder("docktunnel.activity.age", this, TunnelMeters::activityAgeSeconds).baseUnit("seconds")
+        .description("Seconds since the last byte or connection through any forward (0 while a connection is open;"
+            + " counted from the start until the first)").register(registry);
+  }
+
+  public void onForwardStatus(ForwardStatus fact) {
+    if (fact.status() == ForwardStatus.Status.STOPPED) {
+      ForwardMeters gone = forwards.remove(fact.id());
+      if (gone != null) {
+        gone.remove(registry);
+      }
+      return;
+    }
+    ForwardMeters meters = forwards.get(fact.id());
+    if (meters == null || !meters.sameTags(fact)) {
+      if (meters != null) {
+        meters.remove(registry); // a next-free port or a renamed container: the series' labels change
+      }
+      meters = new ForwardMeters(fact, registry);
+      forwards.put(fact.id(), meters);
+    }
+    meters.status = fact.status();
+    meters.update(fact.bytesIn(), fact.bytesOut(), fact.openConnections(), fact.connectionsTotal(),
+        fact.connectionsFailed());
+  }
+
+  /** Counters of a forward we know; late counts of a removed forward are dropped, not re-registered. */
+  public void onBytes(ActivityBytes fact) {
+    ForwardMeters meters = forwards.get(fact.forwardId());
+    if (meters != null) {
+      meters.update(fact.bytesIn(), fact.bytesOut(), fact.openConnections(), fact.connectionsTotal(),
+          fact.connectionsFailed());
+    }
+    touch(fact.at());
+  }
+
+  public void onConnection(ActivityConnection fact) {
+    touch(fact.at());
+  }
+
+  public void onSession(SessionState fact) {
+    if (fact.state() == SessionState.State.CONNECTED) {
+      if (everConnected && sessionState != SessionState.State.CONNECTED) {
+        reconnects.increment();
+      }
+      everConnected = true;
+    }
+    sessionState = fact.state();
+  }
+
+  public void onSynced(ContainersSynced fact) {
+    if (everSynced) {
+      resyncs.increment();
+    }
+    everSynced = true;
+    synced = true;
+  }
+
+  public void onUnsynced(ContainersUnsynced fact) {
+    synced = false;
+    streamBreaks.increment();
+  }
+
+  /** The forwards that have meters now, by id (for tests and diagnostics). */
+  public List<String> forwardIds() {
+    return List.copyOf(forwards.keySet());
+  }
+
+  private void touch(Instant at) {
+    if (at.isAfter(lastActivity)) {
+      lastActivity = at;
+    }
+  }
+
+  private double countIn(ForwardStatus.Status status) {
+    return forwards.values().stream().filter(f -> f.status == status).count();
+  }
+
+  private double activityAgeSeconds() {
+    if (forwards.values().stream().anyMatch(f -> f.open > 0)) {
+      return 0;
+    }
+    return Math.max(0, Duration.between(lastActivity, clock.instant()).toMillis() / 1000.0);
+  }
+
+  /** One forward's meters and the counts they read, as the forward verticle last reported them. */
+  private static final class ForwardMeters {
+    private final String containerName;
+    private final int localPort;
+    private final List<Meter> meters;
+    private volatile ForwardStatus.Status status;
+    private volatile long bytesIn;
+    private volatile long bytesOut;
+    private volatile int open;
+    private volatile long total;
+    private volatile long failed;
+
+    ForwardMeters(ForwardStatus fact, MeterRegistry registry) {
+      this.containerName = fact.containerName();
+      this.localPort = fact.localPort();
+      Tags tags = Tags.of("forward", fact.id(), "container", String.valueOf(fact.containerName()),
+          "local_port", Integer.toString(fact.localPort()));
+      meters = List.of(
+          FunctionCounter.builder(FORWARD_BYTES, this, m -> m.bytesIn).tags(tags).tag("direction", "in")
+              .baseUnit("bytes").description("Bytes through a forward; in: remote to local, out: local to remote")
+              .register(registry),
+          FunctionCounter.builder(FORWARD_BYTES, this, m -> m.bytesOut).tags(tags).tag("direction", "out")
+              .baseUnit("bytes").description("Bytes through a forward; in: remote to local, out: local to remote")
+              .register(registry),
+          Gauge.builder(FORWARD_OPEN, this, m -> m.open).tags(tags)
+              .description("Connections open through a forward").register(registry),
+          FunctionCounter.builder(FORWARD_CONNECTIONS, this, m -> m.total).tags(tags)
+              .description("Connections accepted by a forward").register(registry),
+          FunctionCounter.builder(FORWARD_FAILED, this, m -> m.failed).tags(tags)
+              .description("Connections of a forward that ended by a fault (each also a WARN)").register(registry));
+    }
+
+    boolean sameTags(ForwardStatus fact) {
+      return localPort == fact.localPort() && String.valueOf(containerName).equals(String.valueOf(fact.containerName()));
+    }
+
+    void update(long bytesIn, long bytesOut, int open, long total, long failed) {
+      this.bytesIn = bytesIn;
+      this.bytesOut = bytesOut;
+      this.open = open;
+      this.total = total;
+      this.failed = failed;
+    }
+
+    void remove(MeterRegistry registry) {
+      meters.forEach(registry::remove);
+    }
+  }
+}

@@ -1,0 +1,176 @@
+package dev.docktunnel.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.docktunnel.bus.ActivityBytes;
+import dev.docktunnel.bus.ActivityConnection;
+import dev.docktunnel.bus.ContainersSynced;
+import dev.docktunnel.bus.ContainersUnsynced;
+import dev.docktunnel.bus.ForwardStatus;
+import dev.docktunnel.bus.SessionState;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The meters from typed facts, with a hand-moved clock; no Vert.x except where its own meters are checked. */
+class TunnelMetersTest {
+  static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");
+
+  final DocktunnelMetrics metrics = DocktunnelMetrics.create();
+  final MeterRegistry registry = metrics.registry();
+  Instant now = T0;
+  final Clock clock = new Clock() {
+    @Override
+    public ZoneOffset getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  };
+  final TunnelMeters meters = new TunnelMeters(registry, clock);
+
+  @AfterEach
+  void close() {
+    metrics.close();
+  }
+
+  static ForwardStatus forward(String id, int localPort, ForwardStatus.Status status, int open, long in, long out) {
+    return new ForwardStatus(id, "c1", "web", "tcp", 80, "127.0.0.1", 80, localPort, 80, List.of("127.0.0.1"),
+        status, null, "s1", T0, T0, open, 1, 0, in, out);
+  }
+
+  double gauge(String name, String... tags) {
+    return registry.get(name).tags(tags).gauge().value();
+  }
+
+  double counter(String name, String... tags) {
+    var search = registry.find(name).tags(tags);
+    return search.functionCounter() != null ? search.functionCounter().count() : search.counter().count();
+  }
+
+  @Test
+  void forwardMetersFollowTheFactsAndGoWithTheForward() {
+    meters.onForwardStatus(forward("a/tcp/80", 8080, ForwardStatus.Status.PENDING, 0, 0, 0));
+    meters.onForwardStatus(forward("b/tcp/81", 8081, ForwardStatus.Status.CONFLICT, 0, 0, 0));
+    assertEquals(1, gauge("docktunnel.forwards", "state", "pending"));
+    assertEquals(1, gauge("docktunnel.forwards", "state", "conflict"));
+    meters.onForwardStatus(forward("a/tcp/80", 8080, ForwardStatus.Status.ACTIVE, 0, 0, 0));
+    meters.onBytes(new ActivityBytes("a/tcp/80", "c1", 8080, 1000, 20, 1, 4, 2, T0));
+    assertEquals(1000, counter(TunnelMeters.FORWARD_BYTES, "forward", "a/tcp/80", "direction", "in"));
+    assertEquals(20, counter(TunnelMeters.FORWARD_BYTES, "forward", "a/tcp/80", "direction", "out"));
+    assertEquals(4, counter(TunnelMeters.FORWARD_CONNECTIONS, "forward", "a/tcp/80"));
+    assertEquals(2, counter(TunnelMeters.FORWARD_FAILED, "forward", "a/tcp/80"));
+    assertEquals(1, gauge(TunnelMeters.FORWARD_OPEN, "forward", "a/tcp/80"));
+    assertEquals(1, gauge("docktunnel.forwards", "state", "active"));
+    assertEquals(0, gauge("docktunnel.forwards", "state", "pending"));
+
+    // A next-free move changes the local_port label: the old series goes.
+    meters.onForwardStatus(forward("b/tcp/81", 8082, ForwardStatus.Status.ACTIVE, 0, 0, 0));
+    assertNull(registry.find(TunnelMeters.FORWARD_OPEN).tags("local_port", "8081").gauge());
+    assertEquals(0, gauge(TunnelMeters.FORWARD_OPEN, "forward", "b/tcp/81", "local_port", "8082"));
+
+    meters.onForwardStatus(forward("a/tcp/80", 8080, ForwardStatus.Status.STOPPED, 0, 1000, 20));
+    meters.onBytes(new ActivityBytes("a/tcp/80", "c1", 8080, 2000, 20, 0, 4, 2, T0)); // late: not resurrected
+    assertTrue(registry.find(TunnelMeters.FORWARD_BYTES).tags("forward", "a/tcp/80").meters().isEmpty());
+    assertEquals(List.of("b/tcp/81"), meters.forwardIds());
+  }
+
+  @Test
+  void churnLeavesNoMetersBehind() {
+    int before = registry.getMeters().size();
+    for (int i = 0; i < 500; i++) {
+      String id = "c" + i + "/tcp/80";
+      meters.onForwardStatus(forward(id, 10_000 + i, ForwardStatus.Status.ACTIVE, 0, 0, 0));
+      meters.onForwardStatus(forward(id, 10_000 + i, ForwardStatus.Status.STOPPED, 0, 0, 0));
+    }
+    assertEquals(before, registry.getMeters().size());
+  }
+
+  @Test
+  void reconnectsCountOnlySessionsEstablishedAgain() {
+    SessionState.State[] sequence = {SessionState.State.CONNECTING, SessionState.State.CONNECTED,
+        SessionState.State.CONNECTED, SessionState.State.RECONNECTING, SessionState.State.RECONNECTING,
+        SessionState.State.CONNECTED, SessionState.State.RECONNECTING, SessionState.State.FAILED,
+        SessionState.State.CONNECTED};
+    for (SessionState.State state : sequence) {
+      meters.onSession(new SessionState(state, "ssh://u@h", "", now, 1, null));
+    }
+    assertEquals(2, counter("docktunnel.ssh.reconnects"));
+    assertEquals(1, gauge("docktunnel.ssh.state", "state", "connected"));
+    assertEquals(0, gauge("docktunnel.ssh.state", "state", "reconnecting"));
+  }
+
+  @Test
+  void resyncsAreTheSyncsAfterTheFirst() {
+    meters.onSynced(new ContainersSynced(List.of(), "27", now));
+    assertEquals(1, gauge("docktunnel.engine.synced"));
+    meters.onUnsynced(new ContainersUnsynced("event stream broke", now));
+    assertEquals(0, gauge("docktunnel.engine.synced"));
+    meters.onSynced(new ContainersSynced(List.of(), "27", now));
+    assertEquals(1, counter("docktunnel.engine.resyncs"));
+    assertEquals(1, counter("docktunnel.engine.stream.breaks"));
+  }
+
+  @Test
+  void activityAgeCountsFromTheLastByteOrConnectionAndIsZeroWhileOneIsOpen() {
+    now = T0.plusSeconds(30);
+    assertEquals(30, gauge("docktunnel.activity.age"), "from the start until the first activity");
+    meters.onForwardStatus(forward("a/tcp/80", 8080, ForwardStatus.Status.ACTIVE, 0, 0, 0));
+    meters.onConnection(new ActivityConnection(ActivityConnection.Event.OPENED, "a/tcp/80", "c1", 8080, "/127.0.0.1:1",
+        0, 0, now));
+    meters.onBytes(new ActivityBytes("a/tcp/80", "c1", 8080, 5, 5, 1, 1, 0, now));
+    now = now.plusSeconds(100);
+    assertEquals(0, gauge("docktunnel.activity.age"), "an open connection is activity");
+    meters.onBytes(new ActivityBytes("a/tcp/80", "c1", 8080, 5, 5, 0, 1, 0, T0.plusSeconds(31)));
+    assertEquals(99, gauge("docktunnel.activity.age"));
+    meters.onConnection(new ActivityConnection(ActivityConnection.Event.CLOSED, "a/tcp/80", "c1", 8080, "/127.0.0.1:1",
+        5, 5, now.minus(Duration.ofMillis(1500))));
+    assertEquals(1.5, gauge("docktunnel.activity.age"));
+  }
+
+  /** JVM and Vert.x meters are renamed into our namespace; the Vert.x HTTP server's show once it serves. */
+  @Test
+  void everyNameIsOurs() throws Exception {
+    Vertx vertx = Vertx.builder().with(metrics.enableIn(new VertxOptions())).withMetrics(metrics.vertxMetricsFactory())
+        .build();
+    try {
+      var server = vertx.createHttpServer().requestHandler(r -> r.response().end("x")).listen(0, "127.0.0.1")
+          .await(10, TimeUnit.SECONDS);
+      var client = vertx.createHttpClient();
+      client.request(io.vertx.core.http.HttpMethod.GET, server.actualPort(), "127.0.0.1", "/")
+          .compose(req -> req.send().compose(resp -> resp.body())).await(10, TimeUnit.SECONDS);
+      String text = metrics.registry().scrape();
+      for (String family : List.of("docktunnel_jvm_memory_used_bytes", "docktunnel_jvm_gc_", "docktunnel_jvm_threads_live",
+          "docktunnel_process_cpu_usage", "docktunnel_process_uptime_seconds", "docktunnel_vertx_http_server_",
+          "docktunnel_forwards{", "docktunnel_ssh_state{", "docktunnel_activity_age_seconds")) {
+        assertTrue(text.contains(family), family + " missing in:\n" + text);
+      }
+      for (String line : text.split("\n")) {
+        String name = line.startsWith("# ") ? line.split(" ")[2] : line;
+        assertTrue(line.isBlank() || name.startsWith("docktunnel_"), "not in our namespace: " + line);
+      }
+      assertFalse(text.contains("vertx_http_client"), "the unused client domain is off");
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+}

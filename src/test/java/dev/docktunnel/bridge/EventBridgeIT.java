@@ -366,6 +366,54 @@ class EventBridgeIT {
 
   @Test
   @Order(5)
+  void theHttpApiServesTheSockJsBridgeToItsOwnOriginOnly() throws Exception {
+    int httpPort = awaitState(st -> st.getValue("httpPort") != null).getInteger("httpPort");
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      io.vertx.core.http.WebSocketClient client = vertx.createWebSocketClient();
+      io.vertx.core.http.WebSocketConnectOptions evil = new io.vertx.core.http.WebSocketConnectOptions()
+          .setHost("127.0.0.1").setPort(httpPort).setURI("/eventbus/websocket")
+          .addHeader("Origin", "http://evil.example");
+      Exception refused = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+          () -> client.connect(evil).await(10, TimeUnit.SECONDS));
+      assertTrue(String.valueOf(refused.getMessage()).contains("403")
+          || String.valueOf(refused.getCause()).contains("403"), refused.toString());
+
+      BlockingQueue<JsonObject> inbox = new LinkedBlockingQueue<>();
+      io.vertx.core.http.WebSocket ws = client.connect(new io.vertx.core.http.WebSocketConnectOptions()
+          .setHost("127.0.0.1").setPort(httpPort).setURI("/eventbus/websocket")
+          .addHeader("Origin", "http://localhost:" + httpPort)).await(10, TimeUnit.SECONDS);
+      ws.textMessageHandler(text -> inbox.add(new JsonObject(text)));
+      ws.writeTextMessage(new JsonObject().put("type", "register").put("address", Addresses.FORWARD_STATUS).encode())
+          .await(10, TimeUnit.SECONDS);
+      ws.writeTextMessage(new JsonObject().put("type", "register").put("address", "docktunnel.status").encode())
+          .await(10, TimeUnit.SECONDS);
+      JsonObject denied = inbox.poll(10, TimeUnit.SECONDS);
+      assertTrue(denied != null && "access_denied".equals(denied.getString("message")), String.valueOf(denied));
+      // frames are handled in order: with the answer to this query, the registration is in effect
+      ws.writeTextMessage(new JsonObject().put("type", "send").put("address", Addresses.FORWARDS_LIST)
+          .put("replyAddress", "snap").put("body", new JsonObject()).encode()).await(10, TimeUnit.SECONDS);
+      JsonObject snapshot = inbox.poll(10, TimeUnit.SECONDS);
+      assertTrue(snapshot != null && "snap".equals(snapshot.getString("address")), String.valueOf(snapshot));
+      long seq = snapshot.getJsonObject("body").getLong("seq");
+      testbed.runHttpd("bridge-sockjs", Figures.freePort());
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (true) {
+        JsonObject frame = inbox.poll(1, TimeUnit.SECONDS);
+        assertTrue(System.nanoTime() < deadline, "no forward.status of bridge-sockjs over SockJS");
+        if (frame != null && frame.getJsonObject("body").getString("containerName", "").contains("bridge-sockjs")) {
+          assertTrue(frame.getJsonObject("body").getLong("seq") > seq, "after the snapshot's seq");
+          break;
+        }
+      }
+      ws.close().await(10, TimeUnit.SECONDS);
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @Order(6)
   void eventsJsonPrintsTheForwardOfAStartedContainerAndEndsWhenTheDaemonGoes() throws Exception {
     List<String> events = List.of("env", "--default-signal=INT", java(), "-jar", JAR.toString(), "events",
         "--state-dir", stateDir.toString(), "--json");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.bus.Addresses;
 import dev.docktunnel.testbed.Figures;
+import dev.docktunnel.testbed.StateFiles;
 import dev.docktunnel.testbed.Testbed;
 import dev.docktunnel.testbed.TestbedExtension;
 import io.vertx.core.json.JsonObject;
@@ -149,26 +150,9 @@ class EventBridgeIT {
   }
 
   JsonObject awaitState(Predicate<JsonObject> wanted) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    String last = "";
-    while (System.nanoTime() < deadline) {
-      assertTrue(daemon.isAlive(), "docktunnel exited: " + Files.readString(log));
-      try (var files = Files.list(stateDir)) {
-        Path file = files.filter(f -> f.getFileName().toString().endsWith(".state.json")).findFirst().orElse(null);
-        if (file != null) {
-          last = Files.readString(file);
-          JsonObject state = new JsonObject(last);
-          if (wanted.test(state)) {
-            return state;
-          }
-        }
-      } catch (IOException | RuntimeException e) {
-        last = e.toString(); // written atomically: only a missing file or dir shows here
-      }
-      Thread.sleep(50); // polling the file, bounded by the deadline
-    }
-    throw new AssertionError("state file never matched; last: " + last + "; log: " + Files.readString(log));
+    return StateFiles.await(stateDir, WAIT, wanted, daemon::isAlive, () -> Files.readString(log));
   }
+
 
   void awaitLog(String text) throws Exception {
     long deadline = System.nanoTime() + WAIT.toNanos();

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.docktunnel.testbed.StartedProcesses;
+import dev.docktunnel.testbed.StateFiles;
 import dev.docktunnel.testbed.Testbed;
 import dev.docktunnel.testbed.TestbedExtension;
 import io.vertx.core.json.JsonObject;
@@ -35,7 +37,7 @@ class RunCommandIT {
   static final Duration EXIT_WAIT = Duration.ofSeconds(60);
 
   final Testbed testbed;
-  final List<Process> started = new ArrayList<>();
+  final StartedProcesses started = new StartedProcesses();
   @TempDir
   Path tmp;
 
@@ -45,12 +47,7 @@ class RunCommandIT {
 
   @AfterEach
   void cleanUp() throws InterruptedException {
-    for (Process p : started) {
-      if (p.isAlive()) {
-        p.destroyForcibly(); // only the processes this test started, by handle
-        p.waitFor(10, TimeUnit.SECONDS);
-      }
-    }
+    started.endAll(); // only the processes this test started, by handle
     testbed.removeAllContainers();
   }
 
@@ -368,25 +365,9 @@ class RunCommandIT {
 
   /** The state file's record, once {@code wanted} holds for it (bounded). */
   JsonObject awaitState(java.util.function.Predicate<JsonObject> wanted) throws Exception {
-    long deadline = System.nanoTime() + EXIT_WAIT.toNanos();
-    String last = "";
-    while (System.nanoTime() < deadline) {
-      try (var files = Files.list(tmp.resolve("state"))) {
-        Path file = files.filter(f -> f.getFileName().toString().endsWith(".state.json")).findFirst().orElse(null);
-        if (file != null) {
-          last = Files.readString(file);
-          JsonObject state = new JsonObject(last);
-          if (wanted.test(state)) {
-            return state;
-          }
-        }
-      } catch (IOException | RuntimeException e) {
-        last = e.toString(); // written atomically, so only a missing file or dir shows here
-      }
-      Thread.sleep(50); // polling the file, bounded by the deadline
-    }
-    throw new AssertionError("state file never matched; last: " + last);
+    return StateFiles.await(tmp.resolve("state"), EXIT_WAIT, wanted, () -> true, () -> "");
   }
+
 
   static boolean hasActiveForward(JsonObject state, int port) {
     return state.getJsonArray("forwards").stream().map(JsonObject.class::cast)

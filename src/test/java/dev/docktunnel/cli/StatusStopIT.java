@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.docktunnel.testbed.StartedProcesses;
 import dev.docktunnel.testbed.Testbed;
 import dev.docktunnel.testbed.TestbedExtension;
 import io.vertx.core.json.JsonObject;
@@ -42,7 +43,7 @@ class StatusStopIT {
   static final Duration WAIT = Duration.ofSeconds(60);
 
   final Testbed testbed;
-  final List<Process> started = new ArrayList<>();
+  final StartedProcesses started = new StartedProcesses();
   @TempDir
   Path tmp;
 
@@ -52,12 +53,7 @@ class StatusStopIT {
 
   @AfterEach
   void cleanUp() throws InterruptedException {
-    for (Process p : started) {
-      if (p.isAlive()) {
-        p.destroyForcibly(); // only the processes this test started, by handle
-        p.waitFor(10, TimeUnit.SECONDS);
-      }
-    }
+    started.endAll(); // only the processes this test started, by handle
     testbed.removeAllContainers();
   }
 

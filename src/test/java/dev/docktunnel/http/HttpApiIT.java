@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.testbed.ProcessResult;
+import dev.docktunnel.testbed.StartedProcesses;
+import dev.docktunnel.testbed.StateFiles;
 import dev.docktunnel.testbed.Testbed;
 import dev.docktunnel.testbed.TestbedExtension;
 import io.vertx.core.json.JsonArray;
@@ -51,7 +53,7 @@ class HttpApiIT {
       "print(json.dumps({'families': out}))");
 
   final Testbed testbed;
-  final List<Process> started = new ArrayList<>();
+  final StartedProcesses started = new StartedProcesses();
   @TempDir
   Path tmp;
 
@@ -61,12 +63,7 @@ class HttpApiIT {
 
   @AfterEach
   void cleanUp() throws InterruptedException {
-    for (Process p : started) {
-      if (p.isAlive()) {
-        p.destroyForcibly(); // only the processes this test started, by handle
-        p.waitFor(10, TimeUnit.SECONDS);
-      }
-    }
+    started.endAll(); // only the processes this test started, by handle
     testbed.faults().ensureSshdRunning();
     testbed.removeAllContainers();
   }
@@ -97,26 +94,9 @@ class HttpApiIT {
 
   /** The state file's record once {@code wanted} holds (bounded). */
   JsonObject awaitState(Process process, Predicate<JsonObject> wanted) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    String last = "";
-    while (System.nanoTime() < deadline) {
-      try (var files = Files.list(stateDir())) {
-        Path file = files.filter(f -> f.getFileName().toString().endsWith(".state.json")).findFirst().orElse(null);
-        if (file != null) {
-          last = Files.readString(file);
-          JsonObject state = new JsonObject(last);
-          if (wanted.test(state)) {
-            return state;
-          }
-        }
-      } catch (IOException | RuntimeException e) {
-        last = e.toString(); // written atomically: only a missing file or dir shows here
-      }
-      assertTrue(process == null || process.isAlive(), "docktunnel exited: " + output());
-      Thread.sleep(50); // polling the file, bounded by the deadline
-    }
-    throw new AssertionError("state file never matched; last: " + last + "\n" + output());
+    return StateFiles.await(stateDir(), WAIT, wanted, () -> process == null || process.isAlive(), this::output);
   }
+
 
   /** The HTTP API's port, from the state file, once the daemon is ready. */
   int apiPort(Process process) throws Exception {

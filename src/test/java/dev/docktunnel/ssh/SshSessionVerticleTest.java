@@ -470,6 +470,11 @@ class SshSessionVerticleTest {
         config(List.of(clientKeyFile), HostKeyChecking.YES, true, Duration.ofMinutes(1)), isolated(Optional.empty()));
     await(vertx.deployVerticle(verticle));
     await(verticle.firstConnection());
+    // The PTY channel opens after the session is up, not before "connected": wait for it (bounded).
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (server.execs.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(10); // polling the server's record, bounded by the deadline
+    }
     assertEquals(1, server.execs.size(), server.execs.toString());
     TestSshServer.Exec exec = server.execs.get(0);
     assertEquals(PtySession.COMMAND, exec.command());

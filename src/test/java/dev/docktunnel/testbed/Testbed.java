@@ -628,8 +628,7 @@ public final class Testbed implements AutoCloseable {
         Path imageTar = buildImageTar(); // CPU work while containerd starts
         Path containerdSocket = workDir.resolve("containerd/containerd.sock");
         // dockerd's first dial of a missing socket costs a second of gRPC backoff: wait for it.
-        awaitCondition("containerd socket", DAEMON_READY_TIMEOUT, () -> Files.exists(containerdSocket),
-                daemon("containerd"), workDir.resolve("containerd.log"));
+        awaitContainerd(containerdSocket);
         startDockerd(containerdSocket);
         awaitCondition("sshd on " + namespaceIp + ":" + SSH_PORT, DAEMON_READY_TIMEOUT, this::sshdSendsBanner,
                 daemon("sshd"), workDir.resolve("sshd.log"));
@@ -900,8 +899,21 @@ public final class Testbed implements AutoCloseable {
         }
         launch("containerd", List.of(tools.containerd().toString(), "--config",
                 workDir.resolve("containerd.toml").toString()));
-        awaitCondition("containerd socket", DAEMON_READY_TIMEOUT, () -> Files.exists(socket), daemon("containerd"),
-                workDir.resolve("containerd.log"));
+        awaitContainerd(socket);
+    }
+
+    /**
+     * Waits until containerd answers its API, not just until its socket exists: a containerd that
+     * restarts beside live shims (after a SIGKILL) takes a while to load them, and a dockerd
+     * started meanwhile gives up dialing it ("context deadline exceeded").
+     */
+    private void awaitContainerd(Path socket) {
+        Path ctr = tools.containerd().resolveSibling("ctr"); // in Debian's containerd package, beside it
+        awaitCondition("containerd answering on " + socket, DAEMON_READY_TIMEOUT,
+                () -> Files.exists(socket) && Processes.run(
+                        List.of(ctr.toString(), "--address", socket.toString(), "version"),
+                        Duration.ofSeconds(10), Map.of(), null).ok(),
+                daemon("containerd"), workDir.resolve("containerd.log"));
     }
 
     /** Starts dockerd again (after it stopped or was killed) with the storage driver it had. */

@@ -61,11 +61,11 @@ public final class Docktunnel {
   public static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config) {
     // In-process (tests, embedding): no Vert.x meters, and POST /stop closes this Vert.x only.
     return start(vertx, config, new SshSessionVerticle(config), List.of(), DocktunnelMetrics.create(),
-        () -> vertx.close());
+        () -> vertx.close(), Promise.promise());
   }
 
   private static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config, SshSessionVerticle ssh,
-      List<RestoredForward> restored, DocktunnelMetrics metrics, Runnable stopDaemon) {
+      List<RestoredForward> restored, DocktunnelMetrics metrics, Runnable stopDaemon, Promise<Void> localsDeployed) {
     DockerEngineClient engine = new DockerEngineClient(vertx, ssh.sessionProvider(), config.remoteDockerSocket());
     return vertx.deployVerticle(new MetricsVerticle(new TunnelMeters(metrics.registry(), Clock.systemUTC()), metrics))
         .compose(id -> vertx.deployVerticle(new ForwardVerticle(config.forwarding(), ssh.sessionProvider(), restored)))
@@ -73,7 +73,12 @@ public final class Docktunnel {
         .compose(id -> vertx.deployVerticle(new HttpApiVerticle(config.httpPort(), config.stateDir(), metrics,
             stopDaemon, List.of((v, router) -> router.route("/eventbus/*").subRouter(EventBusSockJs.router(v))))))
         .compose(id -> vertx.deployVerticle(new ContainerWatcherVerticle(engine)))
-        .compose(id -> vertx.deployVerticle(ssh))
+        .compose(id -> {
+          // Everything but the session, whose start waits for the first attempt, is up.
+          localsDeployed.tryComplete();
+          return vertx.deployVerticle(ssh);
+        })
+        .onComplete(done -> localsDeployed.tryComplete())
         .map(id -> new Docktunnel(vertx, ssh));
   }
 
@@ -97,12 +102,10 @@ public final class Docktunnel {
     // Names are resolved by the JDK (MINA connects with it); Vert.x's own DNS client would only
     // cost threads, classes and memory.
     System.setProperty("vertx.disableDnsResolver", "true");
-    DocktunnelMetrics metrics = DocktunnelMetrics.create();
-    Vertx vertx = Vertx.builder().with(metrics.enableIn(new VertxOptions().setPreferNativeTransport(true)))
-        .withMetrics(metrics.vertxMetricsFactory()).build();
-    SshSessionVerticle ssh = new SshSessionVerticle(config);
+    AtomicReference<Vertx> started = new AtomicReference<>();
     AtomicBoolean stopRequested = new AtomicBoolean();
-    AtomicReference<String> stateWriter = new AtomicReference<>();
+    AtomicReference<Future<String>> stateWriter = new AtomicReference<>();
+    Promise<Void> localsDeployed = Promise.promise();
     CompletableFuture<Integer> failed = new CompletableFuture<>();
     // A requested stop exits 0, as service managers expect. The JVM ends a signal-initiated
     // shutdown with 128+n (143, 130) and System.exit may not be called from a hook (it would
@@ -111,17 +114,30 @@ public final class Docktunnel {
     // on every build, no replaced JVM handlers under -Xrs or in an embedding process), and it
     // covers every signal that starts a shutdown. halt skips hooks that have not finished; we
     // register the only one, and nothing is left to flush (logs go to stderr unbuffered).
+    // Registered before Vert.x starts, so a stop at any moment of the start is a clean one; before
+    // Vert.x exists there is nothing to stop.
     Thread hook = new Thread(() -> {
       stopRequested.set(true);
       LOG.info("stopping");
-      Runtime.getRuntime().halt(stopQuietly(vertx, stateWriter.get()) ? ExitCodes.OK : ExitCodes.FAILED);
+      Vertx running = started.get();
+      Runtime.getRuntime().halt(running == null
+          || stopQuietly(running, stateWriter.get(), localsDeployed.future()) ? ExitCodes.OK : ExitCodes.FAILED);
     }, "docktunnel-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    LOG.info("starting: {}, state file {}", config.host(), claim.stateFile().path());
+    DocktunnelMetrics metrics = DocktunnelMetrics.create();
+    Vertx vertx = Vertx.builder().with(metrics.enableIn(new VertxOptions().setPreferNativeTransport(true)))
+        .withMetrics(metrics.vertxMetricsFactory()).build();
+    started.set(vertx);
+    SshSessionVerticle ssh = new SshSessionVerticle(config);
     Future<JsonObject> firstSync = firstFact(vertx, Addresses.CONTAINERS_SYNCED);
     // The state writer first, so it sees every fact from the start on.
-    vertx.deployVerticle(new StateWriterVerticle(claim.stateFile(), config.host(), Clock.systemUTC()))
-        .onSuccess(stateWriter::set)
-        .compose(id -> start(vertx, config, ssh, restoredForwards(claim), metrics, HttpApiVerticle.exitProcess()))
+    stateWriter.set(
+        vertx.deployVerticle(new StateWriterVerticle(claim.stateFile(), config.host(), Clock.systemUTC())));
+    stateWriter.get()
+        .onFailure(e -> localsDeployed.tryComplete())
+        .compose(id -> start(vertx, config, ssh, restoredForwards(claim), metrics, HttpApiVerticle.exitProcess(),
+            localsDeployed))
         .compose(app -> ssh.firstConnection())
         .onSuccess(state -> firstSync.onSuccess(synced -> announceReady(vertx, config, synced)))
         .onFailure(error -> {
@@ -147,7 +163,7 @@ public final class Docktunnel {
       // System.exit blocks until it has.
       return ExitCodes.OK;
     }
-    stopQuietly(vertx, stateWriter.get());
+    stopQuietly(vertx, stateWriter.get(), localsDeployed.future());
     return exit;
   }
 
@@ -192,10 +208,25 @@ public final class Docktunnel {
    * writer goes first, so the record it leaves (running: false) keeps the forwards as they were,
    * for the next start, rather than the "stopped" facts of the stop itself.
    */
-  private static boolean stopQuietly(Vertx vertx, String stateWriter) {
+  private static boolean stopQuietly(Vertx vertx, Future<String> stateWriter, Future<Void> localsDeployed) {
     try {
-      Future<Void> writerStopped = stateWriter == null ? Future.succeededFuture()
-          : vertx.undeploy(stateWriter).recover(e -> {
+      // Closing Vert.x while a verticle is still deploying makes Vert.x 5.1 log "Promise already
+      // completed" when that start then succeeds: let the local verticles (sub-second) finish.
+      localsDeployed.await(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      // A stop in the first moments may come while the writer is still deploying: let it finish
+      // (one file write), or closing Vert.x would interrupt that write and leave running: true.
+      String writer = null;
+      if (stateWriter != null) {
+        try {
+          writer = stateWriter.await(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+          throw e;
+        } catch (Exception failedToDeploy) {
+          writer = null; // reported where the start failed
+        }
+      }
+      Future<Void> writerStopped = writer == null ? Future.succeededFuture()
+          : vertx.undeploy(writer).recover(e -> {
             LOG.warn("state file not marked stopped: {}", e.toString());
             return Future.succeededFuture();
           });

@@ -227,6 +227,32 @@ class RunCommandIT {
   }
 
   /**
+   * A stop while Vert.x and the verticles are still starting (from the "starting" line on, logged
+   * once the stop hook is in place) is as clean as any: exit 0, no ERROR (Vert.x logs "Promise
+   * already completed" when it is closed under a deploying verticle), and no state file left
+   * saying running: true.
+   */
+  @Test
+  void sigtermWhileStartingIsCleanAndLeavesTheStateFileStopped() throws Exception {
+    try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      for (long extraMs : new long[] {0, 20, 50, 100, 200}) {
+        Process starting = docktunnel(List.of(), options(testbed.knownHostsFile(),
+            Map.of("--host", "ssh://root@127.0.0.1:" + silent.getLocalPort())));
+        awaitOutput("Docktunnel - starting", starting);
+        Thread.sleep(extraMs); // where in the start the stop lands, not an assertion
+        starting.destroy(); // SIGTERM, by handle
+        assertStoppedCleanly(starting, "SIGTERM " + extraMs + " ms into the start");
+        // A stop before Vert.x existed leaves no record at all; any record there is marked stopped.
+        try (var files = Files.list(tmp.resolve("state"))) {
+          for (Path file : files.filter(f -> f.toString().endsWith(".state.json")).toList()) {
+            assertFalse(new JsonObject(Files.readString(file)).getBoolean("running"), "stopped " + extraMs + " ms in");
+          }
+        }
+      }
+    }
+  }
+
+  /**
    * Each bad option: exit 2, exactly one line {@code docktunnel: <what>}, and nothing started (no
    * verticle logs its start, no port is forwarded).
    */

@@ -1,5 +1,7 @@
 package dev.docktunnel;
 
+import dev.docktunnel.bridge.BridgeCounters;
+import dev.docktunnel.bridge.BridgeLimits;
 import dev.docktunnel.bridge.EventBridgeVerticle;
 import dev.docktunnel.bridge.EventBusSockJs;
 import dev.docktunnel.cli.ExitCodes;
@@ -9,6 +11,7 @@ import dev.docktunnel.docker.DockerEngineClient;
 import dev.docktunnel.forward.ForwardVerticle;
 import dev.docktunnel.forward.RestoredForward;
 import dev.docktunnel.http.HttpApiVerticle;
+import dev.docktunnel.metrics.BridgeMeters;
 import dev.docktunnel.metrics.DocktunnelMetrics;
 import dev.docktunnel.metrics.MetricsVerticle;
 import dev.docktunnel.metrics.TunnelMeters;
@@ -67,11 +70,15 @@ public final class Docktunnel {
   private static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config, SshSessionVerticle ssh,
       List<RestoredForward> restored, DocktunnelMetrics metrics, Runnable stopDaemon, Promise<Void> localsDeployed) {
     DockerEngineClient engine = new DockerEngineClient(vertx, ssh.sessionProvider(), config.remoteDockerSocket());
+    BridgeCounters bridgeCounters = new BridgeCounters(); // one set for the TCP and the SockJS bridge
+    BridgeMeters.bind(metrics.registry(), bridgeCounters);
     return vertx.deployVerticle(new MetricsVerticle(new TunnelMeters(metrics.registry(), Clock.systemUTC()), metrics))
         .compose(id -> vertx.deployVerticle(new ForwardVerticle(config.forwarding(), ssh.sessionProvider(), restored)))
-        .compose(id -> vertx.deployVerticle(new EventBridgeVerticle(config.bridgePort())))
+        .compose(id -> vertx.deployVerticle(
+            new EventBridgeVerticle(config.bridgePort(), BridgeLimits.DEFAULT, bridgeCounters, Clock.systemUTC())))
         .compose(id -> vertx.deployVerticle(new HttpApiVerticle(config.httpPort(), config.stateDir(), metrics,
-            stopDaemon, List.of((v, router) -> router.route("/eventbus/*").subRouter(EventBusSockJs.router(v))))))
+            stopDaemon, List.of((v, router) -> router.route("/eventbus/*")
+                .subRouter(EventBusSockJs.router(v, BridgeLimits.DEFAULT, bridgeCounters))))))
         .compose(id -> vertx.deployVerticle(new ContainerWatcherVerticle(engine)))
         .compose(id -> {
           // Everything but the session, whose start waits for the first attempt, is up.

@@ -134,7 +134,7 @@ class ForwardVerticleTest {
     publish(ContainerInfo.fromJson(running("bbb", remote, local)).withState("exited").toJson());
     JsonObject stopped = awaitStatus(status("stopped", remote));
     assertTrue(stopped.getString("reason").contains("exited"), stopped.getString("reason"));
-    assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", local).close());
+    awaitRefused(local);
   }
 
   @Test
@@ -267,6 +267,22 @@ class ForwardVerticleTest {
     awaitStatus(status("pending", remote));
     vertx.eventBus().publish(Addresses.CONTAINERS_SYNCED, new ContainersSynced(List.of(), "27.0", Instant.now()).toJson());
     awaitStatus(status("stopped", remote));
-    assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", local).close());
+    awaitRefused(local);
+  }
+
+  /**
+   * Waits (bounded) until nothing accepts on {@code port}: the stopped fact is published as the
+   * listener's close is handed to its Netty loop, which closes the socket a moment later.
+   */
+  static void awaitRefused(int port) throws Exception {
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+    while (true) {
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        assertTrue(System.nanoTime() < deadline, "port " + port + " still accepts 5 s after the forward stopped");
+      } catch (ConnectException refused) {
+        return;
+      }
+      Thread.sleep(10); // polling the port, bounded by the deadline
+    }
   }
 }

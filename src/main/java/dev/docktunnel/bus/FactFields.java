@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -107,7 +108,7 @@ public final class FactFields {
         return e;
       }
     }
-    throw bad(key, text, "one of " + java.util.Arrays.stream(type.getEnumConstants()).map(WireName::text).toList());
+    throw bad(key, text, "one of " + Arrays.stream(type.getEnumConstants()).map(WireName::text).toList());
   }
 
   /** An enum whose constants have a wire name. */

@@ -6,6 +6,7 @@ import dev.docktunnel.state.HostState;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -60,13 +61,11 @@ record EventsCommandTarget(String host, Path stateFile, int port) {
     } catch (IOException e) {
       throw new NotFoundException(e.getMessage(), false);
     }
-    if (!state.running()) {
-      throw new NotFoundException("the daemon for " + state.host() + " is not running (stopped at "
-          + state.stoppedAt() + "; state file " + chosen.stateFile() + ")", false);
-    }
-    if (!HostStatusReader.pidAlive(state.pid())) {
-      throw new NotFoundException("the daemon for " + state.host() + " is not running (PID " + state.pid()
-          + " is gone; state file " + chosen.stateFile() + ")", false);
+    // The words status uses; a record that is only stale (its PID alive) may still be followed.
+    Liveness liveness = Liveness.of(state, Instant.now(), HostStatusReader::pidAlive);
+    if (!liveness.live() && liveness.reason().startsWith("not running")) {
+      throw new NotFoundException("the daemon for " + state.host() + " is " + liveness.reason() + "; state file "
+          + chosen.stateFile(), false);
     }
     if (state.bridgePort() == null) {
       throw new NotFoundException("state file " + chosen.stateFile() + " records no bridgePort: the daemon for "

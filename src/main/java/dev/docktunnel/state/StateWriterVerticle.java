@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,7 +91,7 @@ public final class StateWriterVerticle extends VerticleBase {
   }
 
   /** Applies one fact; a malformed one is a WARN naming it, and counted. */
-  private void apply(JsonObject fact, java.util.function.Consumer<JsonObject> handler) {
+  private void apply(JsonObject fact, Consumer<JsonObject> handler) {
     try {
       handler.accept(fact);
     } catch (IllegalArgumentException e) {

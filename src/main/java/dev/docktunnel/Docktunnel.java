@@ -133,8 +133,18 @@ public final class Docktunnel {
     Runtime.getRuntime().addShutdownHook(hook);
     LOG.info("starting: {}, state file {}", config.host(), claim.stateFile().path());
     DocktunnelMetrics metrics = DocktunnelMetrics.create();
-    Vertx vertx = Vertx.builder().with(metrics.enableIn(new VertxOptions().setPreferNativeTransport(true)))
-        .withMetrics(metrics.vertxMetricsFactory()).build();
+    Vertx vertx;
+    try {
+      vertx = Vertx.builder().with(metrics.enableIn(new VertxOptions().setPreferNativeTransport(true)))
+          .withMetrics(metrics.vertxMetricsFactory()).build();
+    } catch (IllegalStateException shuttingDown) {
+      // Vert.x registers a JVM shutdown hook of its own while it is built, refused once a stop has
+      // begun: that stop is ours (the hook ends the process); the caller's System.exit waits for it.
+      if (String.valueOf(shuttingDown.getMessage()).contains("Shutdown in progress")) {
+        return ExitCodes.OK;
+      }
+      throw shuttingDown;
+    }
     started.set(vertx);
     SshSessionVerticle ssh = new SshSessionVerticle(config);
     Future<JsonObject> firstSync = firstFact(vertx, Addresses.CONTAINERS_SYNCED);

@@ -30,8 +30,13 @@ final class WatchedConnection implements AutoCloseable {
 
   /** How the stream ended; {@code error} null means a clean EOF. */
   record Ending(long atNanos, long bytesRead, Throwable error) {
+    /**
+     * A reset (ECONNRESET): the JDK reports it as a SocketException ("Connection reset") from a
+     * read, but as a plain IOException ("Connection reset by peer") from a SocketChannel write.
+     */
     boolean reset() {
-      return error instanceof SocketException;
+      return error instanceof SocketException
+          || (error instanceof IOException && String.valueOf(error.getMessage()).startsWith("Connection reset"));
     }
 
     @Override

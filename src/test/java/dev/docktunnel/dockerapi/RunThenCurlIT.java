@@ -80,7 +80,8 @@ class RunThenCurlIT {
       }
     }
     Figures.report("dockerapi %s: `docker run -d -p P:80 ... && curl -sf 127.0.0.1:P` %d times: %d failed; "
-        + "per line %s; docker rm -f %s", cli.target, ITERATIONS, failures.size(), summary(lineMs), summary(removeMs));
+        + "per line %s; docker rm -f %s; each line in ms: %s", cli.target, ITERATIONS, failures.size(),
+        summary(lineMs), summary(removeMs), lineMs);
     assertTrue(failures.isEmpty(), failures.size() + " of " + ITERATIONS + " lines failed on the first try:\n"
         + String.join("\n\n", failures));
   }

@@ -1,0 +1,107 @@
+package dev.docktunnel.cli;
+
+import dev.docktunnel.config.ConfigException;
+import dev.docktunnel.state.HostId;
+import dev.docktunnel.state.HostState;
+import dev.docktunnel.state.StateDir;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongPredicate;
+
+/**
+ * The one host {@code docker-env} and {@code context} point docker at: {@code --host}, or else
+ * the only host with a state file in the state dir. Its Docker socket's path is stable whether
+ * or not its daemon runs, so it is always given; the warning says when docker cannot use it now,
+ * decided by {@link Liveness} from the state file as {@code status} decides it. Reads files only.
+ *
+ * @param id the host's id
+ * @param host the host as the user gave it to {@code run}: {@code --host}, or the state file's
+ *     {@code host} field (the host id when the file cannot be read)
+ * @param socket the absolute path of its {@code docker.sock}
+ * @param warning the one stderr line when its docktunnel is not running, stale or has no socket
+ *     yet; null when docker can use the socket now
+ */
+record DockerSocketHost(HostId id, String host, Path socket, String warning) {
+
+  /**
+   * Selects the host.
+   *
+   * @param command the command's name, for the hint in the errors
+   * @throws ConfigException (exit 2) when no host is named and the state dir has none or several
+   */
+  static DockerSocketHost select(String command, HostOptions options, HostOptions.Selection selection, Instant now,
+      LongPredicate pidAlive) {
+    List<HostOptions.KnownHost> hosts = selection.hosts();
+    if (!selection.named() && hosts.size() != 1) {
+      throw new ConfigException(hosts.isEmpty()
+          ? "no host found: no <host-id>.state.json in state dir " + selection.stateDir() + "; name the host with "
+              + "--host (docktunnel " + command + " --host HOST), or the state dir with --state-dir"
+          : hosts.size() + " hosts in state dir " + selection.stateDir() + ": " + String.join(", ", labels(hosts))
+              + "; name one with --host (docktunnel " + command + " --host HOST)");
+    }
+    HostOptions.KnownHost known = hosts.get(0);
+    Path socket = StateDir.dockerSocketIn(selection.stateDir(), known.id());
+    HostState state = null;
+    String unread = null;
+    try {
+      state = HostStatusReader.readStateFile(known.stateFile());
+    } catch (NoSuchFileException e) {
+      unread = "not running (it has not run with state dir " + selection.stateDir() + ")";
+    } catch (IOException e) {
+      unread = "unknown: " + e.getMessage();
+    }
+    String host = selection.named() ? options.host : state != null ? state.host() : known.id().value();
+    String warning;
+    if (state == null) {
+      warning = "docktunnel: warning: docktunnel for " + host + " is " + unread + "; start it with: "
+          + runHint(options, host);
+    } else {
+      Liveness liveness = Liveness.of(state, now, pidAlive);
+      if (!liveness.live()) {
+        warning = "docktunnel: warning: docktunnel for " + host + " is " + liveness.reason() + "; "
+            + (state.running() && pidAlive.test(state.pid()) ? "see: docktunnel status --host " + ShellWords.quote(host)
+                : "start it with: " + runHint(options, host));
+      } else if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+        warning = "docktunnel: warning: docktunnel for " + host + " runs (PID " + state.pid() + ") but its Docker "
+            + "socket " + socket + " is not there: docker commands fail until it listens there";
+      } else {
+        warning = null;
+      }
+    }
+    return new DockerSocketHost(known.id(), host, socket, warning);
+  }
+
+  /** The hosts as {@code run} was given them (from their state files; the id when unreadable). */
+  private static List<String> labels(List<HostOptions.KnownHost> hosts) {
+    List<String> labels = new ArrayList<>();
+    for (HostOptions.KnownHost h : hosts) {
+      try {
+        labels.add(HostStatusReader.readStateFile(h.stateFile()).host() + " (" + h.id().value() + ")");
+      } catch (IOException e) {
+        labels.add(h.id().value());
+      }
+    }
+    return labels;
+  }
+
+  /** The {@code run} line for this host, with the options given here that {@code run} needs too. */
+  static String runHint(HostOptions options, String host) {
+    StringBuilder hint = new StringBuilder("docktunnel run --host ").append(ShellWords.quote(host));
+    if (options.configFile != null) {
+      hint.append(" --config ").append(ShellWords.quote(options.configFile.toString()));
+    }
+    if (options.stateDir != null) {
+      hint.append(" --state-dir ").append(ShellWords.quote(options.stateDir));
+    }
+    if (options.sshConfig != null) {
+      hint.append(" --ssh-config ").append(ShellWords.quote(options.sshConfig));
+    }
+    return hint.toString();
+  }
+}

@@ -89,8 +89,8 @@ final class DockerCli {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       process.descendants().forEach(ProcessHandle::destroyForcibly);
       process.destroyForcibly();
-      throw new DockerCliException(describe(args) + " did not finish within " + timeout.toSeconds()
-          + " s; killed it");
+      throw new DockerCliException(describe(args) + " did not finish within " + timeout.toMillis()
+          + " ms; killed it");
     }
     return new Result(process.exitValue(), collect(out, describe(args)), collect(err, describe(args)));
   }
@@ -117,7 +117,7 @@ final class DockerCli {
     } catch (ExecutionException e) {
       throw new DockerCliException("cannot read the output of " + what + ": " + e.getCause());
     } catch (TimeoutException e) {
-      throw new DockerCliException(what + " ended but its output stayed open for " + timeout.toSeconds() + " s");
+      throw new DockerCliException(what + " ended but its output stayed open for " + timeout.toMillis() + " ms");
     }
   }
 

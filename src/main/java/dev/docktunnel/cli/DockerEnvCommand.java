@@ -20,8 +20,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "docker-env", mixinStandardHelpOptions = true,
     description = {"Print the shell line that points docker at a host's local Docker socket, for: "
         + "eval \"$(docktunnel docker-env)\".",
-        "The line: export DOCKER_HOST=unix://<state-dir>/<host-id>/docker.sock. Without --host: the only host in the state dir. A host whose docktunnel is not running still gets the line, "
-            + "with a warning on stderr."},
+        "The line: export DOCKER_HOST=unix://<state-dir>/<host-id>/docker.sock. Without --host: the only host in "
+            + "the state dir. A host whose docktunnel is not running still gets the line, with a warning on stderr."},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:printed (a warning on stderr when its docktunnel is not running now)",

@@ -60,13 +60,13 @@ record DockerSocketHost(HostId id, String host, Path socket, String warning) {
     String warning;
     if (state == null) {
       warning = "docktunnel: warning: docktunnel for " + host + " is " + unread + "; start it with: "
-          + runHint(options, host);
+          + hint("run", options, host);
     } else {
       Liveness liveness = Liveness.of(state, now, pidAlive);
       if (!liveness.live()) {
         warning = "docktunnel: warning: docktunnel for " + host + " is " + liveness.reason() + "; "
-            + (state.running() && pidAlive.test(state.pid()) ? "see: docktunnel status --host " + ShellWords.quote(host)
-                : "start it with: " + runHint(options, host));
+            + (state.running() && pidAlive.test(state.pid()) ? "see: " + hint("status", options, host)
+                : "start it with: " + hint("run", options, host));
       } else if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
         warning = "docktunnel: warning: docktunnel for " + host + " runs (PID " + state.pid() + ") but its Docker "
             + "socket " + socket + " is not there: docker commands fail until it listens there";
@@ -90,9 +90,10 @@ record DockerSocketHost(HostId id, String host, Path socket, String warning) {
     return labels;
   }
 
-  /** The {@code run} line for this host, with the options given here that {@code run} needs too. */
-  static String runHint(HostOptions options, String host) {
-    StringBuilder hint = new StringBuilder("docktunnel run --host ").append(ShellWords.quote(host));
+  /** The {@code command} line for this host, with the options given here that it needs too. */
+  static String hint(String command, HostOptions options, String host) {
+    StringBuilder hint = new StringBuilder("docktunnel ").append(command).append(" --host ")
+        .append(ShellWords.quote(host));
     if (options.configFile != null) {
       hint.append(" --config ").append(ShellWords.quote(options.configFile.toString()));
     }

@@ -82,7 +82,8 @@ class DockerEnvCommandTest {
     assertEquals(ExitCodes.OK, run.exit(), run.toString());
     assertTrue(run.err().startsWith("docktunnel: warning: docktunnel for root@box:22 is stale (last written at"),
         run.toString());
-    assertTrue(run.err().endsWith("; see: docktunnel status --host root@box:22\n"), run.toString());
+    assertTrue(run.err().endsWith("; see: docktunnel status --host root@box:22 --state-dir " + dir + "\n"),
+        run.toString());
   }
 
   @Test

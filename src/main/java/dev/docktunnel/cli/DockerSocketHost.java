@@ -22,7 +22,7 @@ import java.util.function.LongPredicate;
  *
  * @param id the host's id
  * @param host the host as the user gave it to {@code run}: {@code --host}, or the state file's
- *     {@code host} field (the host id when the file cannot be read)
+ *     {@code host} field (the host id when that file cannot be read)
  * @param socket the absolute path of its {@code docker.sock}
  * @param warning the one stderr line when its docktunnel is not running, stale or has no socket
  *     yet; null when docker can use the socket now
@@ -47,32 +47,32 @@ record DockerSocketHost(HostId id, String host, Path socket, String warning) {
     }
     HostOptions.KnownHost known = hosts.get(0);
     Path socket = StateDir.dockerSocketIn(selection.stateDir(), known.id());
-    HostState state = null;
-    String unread = null;
+    HostState state;
     try {
       state = HostStatusReader.readStateFile(known.stateFile());
     } catch (NoSuchFileException e) {
-      unread = "not running (it has not run with state dir " + selection.stateDir() + ")";
+      String host = selection.named() ? options.host : known.id().value(); // a listed one's just went
+      return new DockerSocketHost(known.id(), host, socket, "docktunnel: warning: docktunnel for " + host
+          + " is not running (it has not run with state dir " + selection.stateDir() + "); start it with: "
+          + hint("run", options, host));
     } catch (IOException e) {
-      unread = "unknown: " + e.getMessage();
+      String host = selection.named() ? options.host : known.id().value();
+      return new DockerSocketHost(known.id(), host, socket, "docktunnel: warning: cannot tell whether docktunnel "
+          + "runs for " + host + ": " + e.getMessage() + "; see: "
+          + hint("status", options, selection.named() ? host : null));
     }
-    String host = selection.named() ? options.host : state != null ? state.host() : known.id().value();
+    String host = selection.named() ? options.host : state.host();
+    Liveness liveness = Liveness.of(state, now, pidAlive);
     String warning;
-    if (state == null) {
-      warning = "docktunnel: warning: docktunnel for " + host + " is " + unread + "; start it with: "
-          + hint("run", options, host);
+    if (!liveness.live()) {
+      warning = "docktunnel: warning: docktunnel for " + host + " is " + liveness.reason() + "; "
+          + (state.running() && pidAlive.test(state.pid()) ? "see: " + hint("status", options, host)
+              : "start it with: " + hint("run", options, host));
+    } else if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+      warning = "docktunnel: warning: docktunnel for " + host + " runs (PID " + state.pid() + ") but its Docker "
+          + "socket " + socket + " is not there: docker commands fail until it listens there";
     } else {
-      Liveness liveness = Liveness.of(state, now, pidAlive);
-      if (!liveness.live()) {
-        warning = "docktunnel: warning: docktunnel for " + host + " is " + liveness.reason() + "; "
-            + (state.running() && pidAlive.test(state.pid()) ? "see: " + hint("status", options, host)
-                : "start it with: " + hint("run", options, host));
-      } else if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
-        warning = "docktunnel: warning: docktunnel for " + host + " runs (PID " + state.pid() + ") but its Docker "
-            + "socket " + socket + " is not there: docker commands fail until it listens there";
-      } else {
-        warning = null;
-      }
+      warning = null;
     }
     return new DockerSocketHost(known.id(), host, socket, warning);
   }
@@ -90,10 +90,12 @@ record DockerSocketHost(HostId id, String host, Path socket, String warning) {
     return labels;
   }
 
-  /** The {@code command} line for this host, with the options given here that it needs too. */
+  /** The {@code command} line for this host (none: null), with the options given here that it needs too. */
   static String hint(String command, HostOptions options, String host) {
-    StringBuilder hint = new StringBuilder("docktunnel ").append(command).append(" --host ")
-        .append(ShellWords.quote(host));
+    StringBuilder hint = new StringBuilder("docktunnel ").append(command);
+    if (host != null) {
+      hint.append(" --host ").append(ShellWords.quote(host));
+    }
     if (options.configFile != null) {
       hint.append(" --config ").append(ShellWords.quote(options.configFile.toString()));
     }

@@ -87,6 +87,18 @@ class DockerEnvCommandTest {
   }
 
   @Test
+  void anUnreadableStateFileStillGivesTheLineAndSaysWhyItCannotTell() throws Exception {
+    Files.createDirectories(dir);
+    Files.writeString(StateDir.stateFileIn(dir, BOX), "{\"trunc");
+    CliRun run = CliRun.of("docker-env", "--state-dir", dir.toString());
+    assertEquals(ExitCodes.OK, run.exit(), run.toString());
+    assertEquals("export DOCKER_HOST=unix://" + StateDir.dockerSocketIn(dir, BOX) + "\n", run.out());
+    assertEquals("docktunnel: warning: cannot tell whether docktunnel runs for " + BOX.value() + ": state file "
+        + StateDir.stateFileIn(dir, BOX) + " is not a JSON object (empty, truncated or garbage); see: docktunnel status "
+        + "--state-dir " + dir + "\n", run.err());
+  }
+
+  @Test
   void noHostOrSeveralIsAnErrorAskingForHost() throws Exception {
     Path empty = dir.resolve("empty");
     CliRun none = CliRun.of("docker-env", "--state-dir", empty.toString());

@@ -169,7 +169,7 @@ public final class Docktunnel {
     stateWriter.get()
         .onFailure(e -> localsDeployed.tryComplete())
         .compose(id -> start(vertx, config, ssh, restoredForwards(claim), metrics, HttpApiVerticle.exitProcess(),
-            Optional.of(claim.dir().socketDir().resolve("docker.sock")), localsDeployed))
+            Optional.of(claim.dir().dockerSocket()), localsDeployed))
         .compose(app -> ssh.firstConnection())
         .onSuccess(state -> firstSync.onSuccess(synced -> announceReady(vertx, config, synced)))
         .onFailure(error -> {

@@ -14,7 +14,9 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,8 +44,12 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
   private final Settings settings;
   private final String connection;
   private final HttpExchangeObserver observer = new HttpExchangeObserver(this);
+  /** Each outstanding request's classification, until its response ends. */
+  private final Map<RequestHead, DockerPaths.Call> calls = new HashMap<>();
   /** Requests whose response is an open stream now. */
   private final Set<RequestHead> openStreams = new HashSet<>();
+  /** Reads the id from the answer to a create, while it passes. */
+  private CreatedIdReader created;
   /** The stream offset up to which the client may be written; MAX_VALUE: no hold. */
   private long clientLimit = Long.MAX_VALUE;
   /** The request whose answer is held, or null. */
@@ -88,9 +94,10 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
   @Override
   public void request(RequestHead head) {
     settings.counters().requests.increment();
-    DockerPaths.Call call = DockerPaths.classify(head.method(), head.target());
+    DockerPaths.Call call = DockerPaths.classify(head);
+    calls.put(head, call);
     publish(DockerActivity.Event.REQUEST, head.method(), call);
-    if (call.stream()) {
+    if (call.opensStream()) {
       openStreams.add(head);
       settings.counters().openStreams.incrementAndGet();
       publish(DockerActivity.Event.STREAM_OPENED, head.method(), call);
@@ -99,7 +106,7 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
 
   @Override
   public void responseBegins(RequestHead request, long offset) {
-    if (DockerPaths.classify(request.method(), request.target()).holdsForForwards() && holding == null) {
+    if (afterSuccess(request) == DockerPaths.AfterSuccess.HOLD_FOR_FORWARDS && holding == null) {
       // Not a byte of this answer may pass before its status says whether to hold it.
       holding = request;
       clientLimit = offset;
@@ -108,25 +115,51 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
 
   @Override
   public void responseHead(RequestHead request, int status, long offset) {
-    DockerPaths.Call call = DockerPaths.classify(request.method(), request.target());
-    if (request == holding) {
-      if (status >= 200 && status < 300 && call.containerId() != null) {
+    DockerPaths.Call call = calls.get(request);
+    if (call == null || status < 200) {
+      return; // an interim 100 Continue: the final answer decides
+    }
+    boolean succeeded = status < 300;
+    if (request.equals(holding)) {
+      if (succeeded && call.containerId() != null) {
         awaitForwards(request, call.containerId());
-      } else if (status >= 200) {
+      } else {
         release(request); // a failed start: nothing to wait for
       }
+    } else if (succeeded && call.afterSuccess() == DockerPaths.AfterSuccess.INSPECT_CREATED) {
+      created = new CreatedIdReader();
     }
   }
 
   @Override
-  public void responseBody(RequestHead request, ByteBuf body) {
+  public void responseBody(RequestHead request, ByteBuf buf, int index, int length) {
+    if (created != null) {
+      created.feed(buf, index, length);
+    }
   }
 
   @Override
   public void responseComplete(RequestHead request) {
-    if (openStreams.contains(request)) {
-      streamEnded(request);
+    ended(request);
+    if (created != null) {
+      String id;
+      try {
+        id = created.id();
+      } catch (IllegalArgumentException e) {
+        LOG.warn("docker socket connection {}: {} {}: {}; the watcher learns of the container from its events",
+            connection, request.method(), request.target(), e.getMessage());
+        return;
+      } finally {
+        created = null;
+      }
+      inspect(id).onFailure(e -> LOG.warn("docker socket connection {}: inspecting created container {} failed: {}",
+          connection, id, e.getMessage()));
     }
+  }
+
+  @Override
+  public void responseCut(RequestHead request, String why) {
+    ended(request);
   }
 
   @Override
@@ -135,13 +168,32 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
   }
 
   @Override
-  public void unparseable(String direction, String why) {
+  public void unparseable(HttpExchangeObserver.Direction direction, String why) {
     settings.counters().unparseable.increment();
-    LOG.warn("docker socket connection {}: cannot follow the HTTP {} ({}); its bytes pass on unwatched",
-        connection, direction, why);
+    LOG.warn("docker socket connection {}: cannot follow the HTTP from the {} ({}); its bytes pass on unwatched",
+        connection, direction.label(), why);
     if (holding != null) {
       release(holding);
     }
+  }
+
+  private DockerPaths.AfterSuccess afterSuccess(RequestHead request) {
+    DockerPaths.Call call = calls.get(request);
+    return call == null ? DockerPaths.AfterSuccess.NOTHING : call.afterSuccess();
+  }
+
+  /** The response to {@code request} is over (complete or cut): its stream, if any, ends. */
+  private void ended(RequestHead request) {
+    calls.remove(request);
+    if (openStreams.contains(request)) {
+      streamEnded(request);
+    }
+  }
+
+  private Future<Message<JsonObject>> inspect(String container) {
+    return settings.vertx().eventBus().request(Addresses.CONTAINERS_INSPECT,
+        new JsonObject().put("container", container),
+        new DeliveryOptions().setSendTimeout(settings.holdStart().toMillis()));
   }
 
   // ---- holding a start's answer
@@ -154,8 +206,7 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
   private void awaitForwards(RequestHead request, String container) {
     Vertx vertx = settings.vertx();
     long deadline = settings.clock().millis() + settings.holdStart().toMillis();
-    vertx.eventBus().<JsonObject>request(Addresses.CONTAINERS_INSPECT, new JsonObject().put("container", container),
-            new DeliveryOptions().setSendTimeout(settings.holdStart().toMillis()))
+    inspect(container)
         .compose(inspected -> {
           JsonObject info = inspected.body().getJsonObject("container");
           if (info == null) {
@@ -184,7 +235,7 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
   }
 
   private void release(RequestHead request) {
-    if (holding != request) {
+    if (!request.equals(holding)) {
       return;
     }
     holding = null;
@@ -213,8 +264,7 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
   private void streamEnded(RequestHead request) {
     openStreams.remove(request);
     settings.counters().openStreams.decrementAndGet();
-    publish(DockerActivity.Event.STREAM_CLOSED, request.method(),
-        DockerPaths.classify(request.method(), request.target()));
+    publish(DockerActivity.Event.STREAM_CLOSED, request.method(), DockerPaths.classify(request));
   }
 
   private void publish(DockerActivity.Event event, String method, DockerPaths.Call call) {

@@ -4,7 +4,6 @@ import dev.docktunnel.bus.ActivityConnection;
 import dev.docktunnel.bus.Addresses;
 import dev.docktunnel.bus.DockerSocketStatus;
 import dev.docktunnel.bus.Facts;
-import dev.docktunnel.forward.ConnectionHold;
 import dev.docktunnel.forward.ForwardCounters;
 import dev.docktunnel.forward.ForwardProxy;
 import dev.docktunnel.forward.RemoteSocket;
@@ -85,7 +84,7 @@ public final class DockerSocketVerticle extends VerticleBase {
           + length + " bytes long; a Unix socket path may have at most " + MAX_SOCKET_PATH_BYTES
           + ": choose a shorter stateDir (--state-dir)"));
     }
-    proxy = new ForwardProxy(sessions, 1, holdTimeout, ConnectionHold.DEFAULT_LIMIT);
+    proxy = new ForwardProxy(sessions, 1, holdTimeout);
     DockerApiTap.Settings settings = new DockerApiTap.Settings(vertx, holdStart, docker, clock);
     ChannelFuture bound = proxy.listen(UnixDomainSocketAddress.of(socket), remote,
         (local, limitRaised) -> new DockerApiTap(local, limitRaised, settings), counters, connections,

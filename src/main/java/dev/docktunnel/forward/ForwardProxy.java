@@ -42,6 +42,11 @@ public final class ForwardProxy {
     this(sessions, ioThreads, Forwarding.DEFAULT_HOLD_TIMEOUT, ConnectionHold.DEFAULT_LIMIT);
   }
 
+  /** A proxy holding at most {@link ConnectionHold#DEFAULT_LIMIT} connections for {@code holdTimeout}. */
+  public ForwardProxy(SessionProvider sessions, int ioThreads, Duration holdTimeout) {
+    this(sessions, ioThreads, holdTimeout, ConnectionHold.DEFAULT_LIMIT);
+  }
+
   /**
    * @param sessions where each connection gets its SSH session
    * @param ioThreads Netty I/O threads for the local side (the SSH side runs on MINA's threads)

@@ -126,10 +126,8 @@ class ForwardVerticleTest {
 
     int remote = ssh.serve(InProcessSsh::echo);
     int local = freePort();
-    var answer = vertx.eventBus().<JsonObject>request(Addresses.FORWARDS_SETTLED,
-        new JsonObject().put("containerId", "bbb").put("timeoutMs", 20_000));
-    publish(running("bbb", remote, local));
-    JsonObject up = answer.await(20, TimeUnit.SECONDS).body();
+    publish(running("bbb", remote, local)); // its forward exists (pending) before the query comes
+    JsonObject up = settled("bbb", 20_000);
     assertTrue(up.getBoolean("settled"), up.encode());
     assertEquals("active", up.getJsonArray("forwards").getJsonObject(0).getString("status"));
     assertEquals("ping", echoThrough(local, "ping"), "settled means a client is served");

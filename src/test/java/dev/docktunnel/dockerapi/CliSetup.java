@@ -3,6 +3,7 @@ package dev.docktunnel.dockerapi;
 import dev.docktunnel.config.DocktunnelConfig;
 import dev.docktunnel.ssh.SshTargetResolver;
 import dev.docktunnel.state.HostId;
+import dev.docktunnel.state.StateDir;
 import dev.docktunnel.testbed.RunningDocktunnel;
 import dev.docktunnel.testbed.Testbed;
 import io.vertx.core.json.JsonObject;
@@ -14,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -29,6 +31,11 @@ import java.util.stream.Stream;
  */
 final class CliSetup implements AutoCloseable {
   static final String PROPERTY = "dockerapi.target";
+  /**
+   * {@code -Ddockerapi.holdStart=1ms} overrides docktunnel's {@code docker.holdStart}, to see the
+   * race the hold prevents (RunThenCurlIT should then fail); unset, the default applies.
+   */
+  static final String HOLD_START_PROPERTY = "dockerapi.holdStart";
   private static final Duration SOCKET_WAIT = Duration.ofSeconds(30);
 
   enum Target {
@@ -69,9 +76,17 @@ final class CliSetup implements AutoCloseable {
       return new CliSetup(target, testbed, null, user);
     }
     JsonObject extra = new JsonObject();
-    RunningDocktunnel docktunnel = RunningDocktunnel.start(testbed, extra);
+    String holdStart = System.getProperty(HOLD_START_PROPERTY, "").trim();
+    if (!holdStart.isEmpty()) {
+      extra.put("docker", new JsonObject().put("holdStart", holdStart));
+    }
+    DocktunnelConfig config = RunningDocktunnel.config(testbed, extra);
+    // The folders a run makes (state dir, the host's 0700 socket folder), then the socket in it.
+    StateDir stateDir = StateDir.open(config.stateDir(),
+        HostId.of(SshTargetResolver.resolve(config.host(), config.sshConfig())));
+    Path socket = stateDir.dockerSocket();
+    RunningDocktunnel docktunnel = RunningDocktunnel.start(testbed, extra, Optional.of(socket));
     try {
-      Path socket = docktunnelSocket(RunningDocktunnel.config(testbed, extra));
       awaitSocket(socket);
       UserMachine user = new UserMachine("unix://" + socket, List.of(), scratch);
       System.out.println("[dockerapi] the CLI talks to docktunnel's socket " + socket);
@@ -111,12 +126,6 @@ final class CliSetup implements AutoCloseable {
   /** The {@code DOCKER_HOST} every CLI call of the tests gets: the one switch. */
   String dockerHost() {
     return user.dockerHost();
-  }
-
-  /** docktunnel's Docker socket for the testbed's host: {@code <state-dir>/<host-id>/docker.sock}. */
-  static Path docktunnelSocket(DocktunnelConfig config) {
-    HostId id = HostId.of(SshTargetResolver.resolve(config.host(), config.sshConfig()));
-    return config.stateDir().resolve(id.value()).resolve("docker.sock");
   }
 
   private static void awaitSocket(Path socket) throws InterruptedException {

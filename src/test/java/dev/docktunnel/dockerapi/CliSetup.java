@@ -149,6 +149,35 @@ final class CliSetup implements AutoCloseable {
         .filter(f -> Integer.valueOf(port).equals(f.getInteger("publishedPort"))).toList();
   }
 
+  /**
+   * docktunnel's Docker socket counters once every connection of the CLI has ended (the fact comes
+   * about a second after a change); fails when one is still open 5 s after the last command
+   * ended. Only with a docktunnel.
+   */
+  String socketCountersOnceAllEnded() throws InterruptedException {
+    List<JsonObject> facts = docktunnel.dockerSocket.facts();
+    if (facts.isEmpty()) {
+      return "no docker socket fact";
+    }
+    JsonObject last = facts.get(facts.size() - 1);
+    if (allEnded(last)) {
+      return last.encode();
+    }
+    long seq = last.getLong("seq");
+    try {
+      return docktunnel.dockerSocket.await(f -> f.getLong("seq") > seq && allEnded(f), Duration.ofSeconds(5))
+          .encode();
+    } catch (AssertionError e) {
+      List<JsonObject> now = docktunnel.dockerSocket.facts();
+      throw new AssertionError("every docker CLI process has ended, yet docktunnel still counts open Docker "
+          + "connections or streams 5 s later: " + now.get(now.size() - 1).encode(), e);
+    }
+  }
+
+  private static boolean allEnded(JsonObject socketFact) {
+    return socketFact.getInteger("openConnections") == 0 && socketFact.getInteger("openStreams") == 0;
+  }
+
   @Override
   public void close() {
     try {

@@ -56,24 +56,35 @@ class DockerCliIT {
     box = created(user.docker("run", "-d", "--name", "cliit-box-" + RUN_ID, Testbed.IMAGE, "sleep", "1000000"));
   }
 
-  /** Stops docktunnel, then removes what the tests made, by id, through the engine's own socket. */
+  /**
+   * Checks that docktunnel saw every CLI connection end, stops it, then removes what the tests
+   * made, by id, through the engine's own socket.
+   */
   @AfterAll
-  static void stop() {
+  static void stop() throws InterruptedException {
     try {
-      if (cli != null) {
-        cli.close();
+      if (cli != null && cli.docktunnel != null) {
+        Figures.report("dockerapi %s: DockerCliIT docker socket counters at the end: %s", cli.target,
+            cli.socketCountersOnceAllEnded());
       }
     } finally {
-      if (!containers.isEmpty()) {
-        List<String> rm = new ArrayList<>(List.of("rm", "-f", "-v"));
-        rm.addAll(containers);
-        testbed.dockerResult(rm.toArray(String[]::new));
-      }
-      for (String image : images) {
-        testbed.dockerResult("rmi", "-f", image);
+      try {
+        if (cli != null) {
+          cli.close();
+        }
+      } finally {
+        if (!containers.isEmpty()) {
+          List<String> rm = new ArrayList<>(List.of("rm", "-f", "-v"));
+          rm.addAll(containers);
+          testbed.dockerResult(rm.toArray(String[]::new));
+        }
+        for (String image : images) {
+          testbed.dockerResult("rmi", "-f", image);
+        }
       }
     }
   }
+
 
   /** Remembers a container id the CLI printed, for the cleanup; returns it trimmed. */
   static String created(String id) {

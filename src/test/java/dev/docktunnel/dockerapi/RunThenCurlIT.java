@@ -37,22 +37,33 @@ class RunThenCurlIT {
     cli = CliSetup.start(testbed, scratch);
   }
 
-  /** Stops docktunnel, then removes (by id, through the engine's own socket) what a failed iteration left. */
+  /**
+   * Checks that docktunnel saw every CLI connection end, stops it, then removes (by id, through the
+   * engine's own socket) what a failed iteration left.
+   */
   @AfterAll
-  static void stop() {
+  static void stop() throws InterruptedException {
     try {
-      if (cli != null) {
-        cli.close();
+      if (cli != null && cli.docktunnel != null) {
+        Figures.report("dockerapi %s: RunThenCurlIT docker socket counters at the end: %s", cli.target,
+            cli.socketCountersOnceAllEnded());
       }
     } finally {
-      List<String> left = testbed.docker("ps", "-aq", "--filter", "name=^cliit-race-").lines().toList();
-      if (!left.isEmpty()) {
-        List<String> rm = new ArrayList<>(List.of("rm", "-f"));
-        rm.addAll(left);
-        testbed.docker(rm.toArray(String[]::new));
+      try {
+        if (cli != null) {
+          cli.close();
+        }
+      } finally {
+        List<String> left = testbed.docker("ps", "-aq", "--filter", "name=^cliit-race-").lines().toList();
+        if (!left.isEmpty()) {
+          List<String> rm = new ArrayList<>(List.of("rm", "-f"));
+          rm.addAll(left);
+          testbed.docker(rm.toArray(String[]::new));
+        }
       }
     }
   }
+
 
   @Test
   void runThenCurlGetsThePageOnTheFirstTryEveryTime() {

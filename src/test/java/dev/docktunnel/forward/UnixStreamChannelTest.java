@@ -13,12 +13,14 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -100,8 +102,11 @@ class UnixStreamChannelTest {
   void wholeReplyArrivesAfterTheClientsFinAndAPause() throws Exception {
     Path socket = dir.resolve("eof.sock");
     byte[] reply = Streams.random(8 << 20, 7);
-    serve(socket, UnixServerChannel.class, false, true, () -> new ReplyOnEof(reply));
-    for (int i = 0; i < 5; i++) {
+    // Odd rounds write the reply as 1000-byte slices: many buffers per gathering write, and
+    // short writes that end inside a buffer.
+    int[] round = {0};
+    serve(socket, UnixServerChannel.class, false, true, () -> new ReplyOnEof(reply, round[0]++ % 2 == 0 ? reply.length : 1000));
+    for (int i = 0; i < 6; i++) {
       byte[] back = requestThenPauseAndRead(socket, REQUEST, PAUSE);
       assertEquals(reply.length, back.length, "reply length of connection " + i);
       assertArrayEquals(Streams.sha256(reply), Streams.sha256(back), "reply digest of connection " + i);
@@ -337,6 +342,21 @@ class UnixStreamChannelTest {
     }
   }
 
+  /** A file region goes out whole (FileChannel.transferTo onto the socket). */
+  @Test
+  void aFileRegionIsSentWhole() throws Exception {
+    Path socket = dir.resolve("file.sock");
+    Path file = dir.resolve("payload");
+    byte[] payload = Streams.random(3 << 20, 14);
+    Files.write(file, payload);
+    serve(socket, UnixServerChannel.class, true, true, () -> new SendFile(file));
+    try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+      byte[] back = bounded(client, "the file and EOF", () -> readToEof(client));
+      assertArrayEquals(Streams.sha256(payload), Streams.sha256(back));
+    }
+    await(next().replyWritten, "the file region written");
+  }
+
   /** Our channel as a client: connect, send, half-close, read the whole reply after our FIN. */
   @Test
   void nettyClientHalfClosesToo() throws Exception {
@@ -518,7 +538,22 @@ class UnixStreamChannelTest {
 
     /** Writes {@code reply}, then sends our FIN; closes once the peer's FIN came too. */
     void reply(ChannelHandlerContext ctx, byte[] reply) {
-      ctx.writeAndFlush(Unpooled.wrappedBuffer(reply)).addListener((ChannelFutureListener) written -> {
+      reply(ctx, reply, reply.length);
+    }
+
+    /** The same, written as slices of {@code slice} bytes and flushed once. */
+    void reply(ChannelHandlerContext ctx, byte[] reply, int slice) {
+      ChannelFuture last = null;
+      for (int off = 0; off < reply.length; off += slice) {
+        last = ctx.write(Unpooled.wrappedBuffer(reply, off, Math.min(slice, reply.length - off)));
+      }
+      ctx.flush();
+      then(ctx, last);
+    }
+
+    /** After {@code last} (the reply's last write), sends our FIN; closes once the peer's came too. */
+    void then(ChannelHandlerContext ctx, ChannelFuture last) {
+      last.addListener((ChannelFutureListener) written -> {
         if (!written.isSuccess()) {
           seen.replyWritten.completeExceptionally(written.cause());
           return;
@@ -546,14 +581,35 @@ class UnixStreamChannelTest {
   /** Answers once the peer's FIN came, like a server reading the request to EOF. */
   class ReplyOnEof extends Reader {
     private final byte[] reply;
+    private final int slice;
 
     ReplyOnEof(byte[] reply) {
+      this(reply, reply.length);
+    }
+
+    ReplyOnEof(byte[] reply, int slice) {
       this.reply = reply;
+      this.slice = slice;
     }
 
     @Override
     void inputEnded(ChannelHandlerContext ctx) {
-      reply(ctx, reply);
+      reply(ctx, reply, slice);
+    }
+  }
+
+  /** Sends a file as a {@link DefaultFileRegion} on connect, then half-closes. */
+  class SendFile extends Reader {
+    private final Path file;
+
+    SendFile(Path file) {
+      this.file = file;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      super.channelActive(ctx);
+      then(ctx, ctx.writeAndFlush(new DefaultFileRegion(file.toFile(), 0, file.toFile().length())));
     }
   }
 

@@ -80,10 +80,12 @@ class UnixStreamChannelTest {
   Path dir;
   private final List<Channel> servers = new ArrayList<>();
   private final BlockingQueue<Seen> accepted = new LinkedBlockingQueue<>();
+  private final List<Channel> children = new CopyOnWriteArrayList<>();
 
   @AfterEach
   void closeServers() {
     servers.forEach(s -> s.close().awaitUninterruptibly(TIMEOUT.toMillis()));
+    children.forEach(c -> c.close().awaitUninterruptibly(TIMEOUT.toMillis()));
   }
 
   @AfterAll
@@ -342,6 +344,33 @@ class UnixStreamChannelTest {
     }
   }
 
+  /**
+   * Our shutdownInput on a Unix socket also ends the peer's sending side (unlike TCP's SHUT_RD):
+   * the client's next write fails with a broken pipe, while it still reads what we send.
+   */
+  @Test
+  void shutdownInputEndsThePeersSending() throws Exception {
+    Path socket = dir.resolve("shutin.sock");
+    CompletableFuture<String> shut = new CompletableFuture<>();
+    serve(socket, UnixServerChannel.class, true, true, () -> new Reader() {
+      @Override
+      public void channelActive(ChannelHandlerContext ctx) {
+        super.channelActive(ctx);
+        UnixStreamChannel ch = (UnixStreamChannel) ctx.channel();
+        ch.shutdownInput().addListener(f -> {
+          shut.complete("ok=" + f.isSuccess() + " " + state(ch));
+          reply(ctx, "still here".getBytes());
+        });
+      }
+    });
+    try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+      assertEquals("ok=true active=true input=true output=false", await(shut, "shutdownInput"));
+      IOException refused = assertThrows(IOException.class, () -> writeAll(client, REQUEST));
+      assertTrue(LocalSocketErrors.isClientGone(refused), "not a broken pipe: " + refused);
+      assertEquals("still here", new String(bounded(client, "the reply and EOF", () -> readToEof(client))));
+    }
+  }
+
   /** A file region goes out whole (FileChannel.transferTo onto the socket). */
   @Test
   void aFileRegionIsSentWhole() throws Exception {
@@ -492,6 +521,7 @@ class UnixStreamChannelTest {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+      children.add(ctx.channel());
       accepted.add(seen);
       seen.active.complete(ctx.channel());
       ctx.read();

@@ -33,8 +33,8 @@ import java.nio.channels.SocketChannel;
  * {@code instanceof SocketChannelConfig}, per {@code javap -c}), and that channel's config is a
  * {@code DefaultChannelConfig} implementing {@code DuplexChannelConfig} only. So its
  * ALLOW_HALF_CLOSURE is ignored (ServerBootstrap even logs it as an unknown option for that
- * channel) and the peer's FIN closes the channel, cutting any reply still
- * being written ({@code echo hi | docker exec -i c cat} loses "hi"). Pinned by {@code
+ * channel) and the peer's FIN closes the channel, cutting any reply still being written: the
+ * case of {@code echo hi | docker exec -i c cat}, whose stdin EOF comes before "hi". Pinned by {@code
  * UnixStreamChannelTest#nettysDomainSocketChannelCutsTheReplyAtTheFin}. Epoll's domain socket is
  * out for the reason in {@link ForwardProxy}'s constructor. Here the config is a {@link
  * UnixStreamChannelConfig}; the read loop, the events and the end of input are

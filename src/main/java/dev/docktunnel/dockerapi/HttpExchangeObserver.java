@@ -182,7 +182,8 @@ public final class HttpExchangeObserver {
           undecidedBytes += to - i;
           i = to;
         }
-        case ENDED -> stop(Direction.CLIENT, (to - i) + " bytes after the client's end of stream");
+        case ENDED -> stop(Direction.CLIENT, "bytes after the client's end of stream, at client offset "
+            + (clientOffset - (to - i)));
         default -> throw new IllegalStateException("client state " + clientState);
       }
     }
@@ -203,8 +204,8 @@ public final class HttpExchangeObserver {
         case BETWEEN -> {
           Exchange exchange = exchanges.peekFirst();
           if (exchange == null) {
-            stop(Direction.ENGINE, (to - i) + " bytes from the engine with no request outstanding: "
-                + quote(bytes, i, to));
+            stop(Direction.ENGINE, "bytes from the engine with no request outstanding, at engine offset "
+                + (base + i));
             return;
           }
           exchange.messageOffset = base + i;
@@ -479,12 +480,6 @@ public final class HttpExchangeObserver {
       appendEscaped(out, bytes[k]);
     }
     return out.append(to > end ? "...\"" : "\"").toString();
-  }
-
-  static String quote(ByteBuf buf, int from, int to) {
-    byte[] bytes = new byte[Math.min(to - from, 81)];
-    buf.getBytes(from, bytes);
-    return quote(bytes, 0, to - from > 80 ? 81 : bytes.length);
   }
 
   static String quote(byte b) {

@@ -29,8 +29,14 @@ import java.util.List;
  * stream or an unparseable report, or after {@link #engineClosed}, it reports nothing more. The
  * bytes are the caller's to pass on regardless.
  *
+ * <p>To hold a response back from its first byte, note {@link #engineOffset()} before handing a
+ * piece to {@link #fromEngine}: a {@link Listener#responseBegins} at {@code offset} during that
+ * call means the piece's bytes from {@code offset - thatOffset} on are the response's.
+ *
  * <p>Single-threaded: call it from the one thread that moves the connection's bytes, in the order
- * they pass. Listener methods must not call back into the observer.
+ * they pass. Listener methods must not call back into the observer; an exception thrown by one
+ * reaches the caller of {@code fromClient}, {@code fromEngine} or {@code engineClosed}, and leaves
+ * the observer in no defined state (stop using it).
  */
 public final class HttpExchangeObserver {
   /** The largest message head (start line and header fields) followed; a larger one is unparseable. */

@@ -266,6 +266,17 @@ class HttpExchangeObserverTest {
   }
 
   @Test
+  void anAnswerBeforeTheRequestBodyEndsLeavesTheBodyFramedAsDeclared() {
+    String load = "POST /v1.41/images/load HTTP/1.1\r\nContent-Type: application/x-tar\r\nContent-Length: 10\r\n\r\n";
+    String refused = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n\r\n{}";
+    Recorder r = new Conversation().client(load + "012").engine(refused).client("3456789" + PING).engine(PONG)
+        .playEveryWay();
+    assertEquals(List.of("request #0 POST /v1.41/images/load", "begins #0 @0", "head #0 500 @0", "complete #0",
+        "request #1 GET /v1.41/_ping", "begins #1 @" + refused.length(), "head #1 200 @" + refused.length(),
+        "complete #1"), r.events);
+  }
+
+  @Test
   void continue100IsAnInterimHeadAndTheFinalResponseFollows() {
     String put = "PUT /v1.41/containers/web/archive?path=/tmp HTTP/1.1\r\nHost: docker\r\nExpect: 100-Continue\r\n"
         + "Content-Type: application/x-tar\r\nContent-Length: 10\r\n\r\n";

@@ -15,16 +15,23 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class HttpExchangeObserverTest {
-  static final String PING = "GET /v1.41/_ping HTTP/1.1\r\nHost: api.moby.localhost\r\nUser-Agent: Docker-Client/20.10.24\r\n\r\n";
-  static final String PONG = "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Length: 2\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nOK";
+  static final String PING = "GET /v1.41/_ping HTTP/1.1\r\nHost: api.moby.localhost\r\n"
+      + "User-Agent: Docker-Client/20.10.24\r\n\r\n";
+  static final String PONG = "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\nContent-Length: 2\r\n"
+      + "Content-Type: text/plain; charset=utf-8\r\n\r\nOK";
   static final String LIST = "GET /v1.41/containers/json?all=1 HTTP/1.1\r\nHost: api.moby.localhost\r\n\r\n";
   static final String LIST_BODY = "[{\"Id\":\"4fa6e0f0c678\",\"Names\":[\"/web\"]}]";
   static final String LISTED = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
       + LIST_BODY.length() + "\r\n\r\n" + LIST_BODY;
-  static final String START = "POST /v1.41/containers/web/start HTTP/1.1\r\nHost: api.moby.localhost\r\nContent-Type: text/plain\r\n\r\n";
-  static final String STARTED = "HTTP/1.1 204 No Content\r\nApi-Version: 1.41\r\nDate: Tue, 01 Dec 2026 15:00:00 GMT\r\n\r\n";
-  static final String EVENTS = "GET /v1.41/events?filters=%7B%22type%22%3A%7B%22container%22%3Atrue%7D%7D HTTP/1.1\r\nHost: api.moby.localhost\r\n\r\n";
-  static final String EVENTS_HEAD = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  static final String START = "POST /v1.41/containers/web/start HTTP/1.1\r\nHost: api.moby.localhost\r\n"
+      + "Content-Type: text/plain\r\n\r\n";
+  static final String STARTED = "HTTP/1.1 204 No Content\r\nApi-Version: 1.41\r\n"
+      + "Date: Tue, 01 Dec 2026 15:00:00 GMT\r\n\r\n";
+  static final String EVENTS = "GET /v1.41/events?filters=%7B%22type%22%3A%7B%22container%22%3Atrue%7D%7D HTTP/1.1\r\n"
+      + "Host: api.moby.localhost\r\n\r\n";
+  static final String EVENTS_HEAD = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+      + "Transfer-Encoding: chunked\r\n\r\n";
+  static final String CHUNKED_OK = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
   static final String EVENT = "{\"status\":\"start\",\"id\":\"4fa6\"}\n";
 
   static String chunk(String data) {
@@ -63,7 +70,8 @@ class HttpExchangeObserverTest {
   @Test
   void aResponseBeginningMidPieceAfterThePreviousTailIsPlacedExactly() {
     // Pipelined: both requests first, then both responses in one piece (cut anywhere by playEveryWay).
-    String chunkedPong = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk("O") + chunk("K") + "0\r\n\r\n";
+    String chunkedPong = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + chunk("O") + chunk("K") + "0\r\n\r\n";
     Recorder r = new Conversation()
         .client(PING + LIST)
         .engine(chunkedPong + LISTED)
@@ -166,7 +174,8 @@ class HttpExchangeObserverTest {
   void upgradeTo101ForExecStartThenArbitraryBytesBothWaysReportNothing() {
     String execBody = "{\"Detach\":false,\"Tty\":true}";
     String execStart = "POST /v1.41/exec/9a8b/start HTTP/1.1\r\nHost: api.moby.localhost\r\nConnection: Upgrade\r\n"
-        + "Content-Type: application/json\r\nUpgrade: tcp\r\nContent-Length: " + execBody.length() + "\r\n\r\n" + execBody;
+        + "Content-Type: application/json\r\nUpgrade: tcp\r\nContent-Length: " + execBody.length() + "\r\n\r\n"
+        + execBody;
     String upgraded = "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n"
         + "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n";
     Recorder r = new Conversation()
@@ -229,7 +238,8 @@ class HttpExchangeObserverTest {
     for (String type : List.of("application/vnd.docker.raw-stream", "application/vnd.docker.multiplexed-stream")) {
       Recorder r = new Conversation()
           .client(attach)
-          .engine("HTTP/1.1 200 OK\r\nContent-Type: " + type + "\r\n\r\n\u0001\u0000\u0000\u0000\u0000\u0000\u0000\u0003hi\n")
+          .engine("HTTP/1.1 200 OK\r\nContent-Type: " + type + "\r\n\r\n"
+              + "\u0001\u0000\u0000\u0000\u0000\u0000\u0000\u0003hi\n")
           .client("stdin " + PING)
           .engine("more output " + PONG)
           .engineClosed()
@@ -257,7 +267,8 @@ class HttpExchangeObserverTest {
   @Test
   void aFramedMultiplexedStreamIsAnOrdinaryResponse() {
     String logs = "GET /v1.43/containers/web/logs?follow=1&stdout=1 HTTP/1.1\r\nHost: docker\r\n\r\n";
-    String head = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+    String head = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\n"
+        + "Transfer-Encoding: chunked\r\n\r\n";
     String frame = "\u0001\u0000\u0000\u0000\u0000\u0000\u0000\u0003hi\n";
     Recorder r = new Conversation().client(logs).engine(head + chunk(frame)).engine(chunk(frame) + "0\r\n\r\n")
         .client(PING).engine(PONG).playEveryWay();
@@ -368,7 +379,8 @@ class HttpExchangeObserverTest {
     byte[] tlsHello = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, (byte) 0xfc, 0x03, 0x03, '\n'};
     Recorder r = new Conversation().client(tlsHello).client(PING).engine(PONG).clientClosed().engineClosed()
         .playEveryWay();
-    assertEquals(List.of("unparseable client: not an HTTP request line: \"\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xfc\\x03\\x03\""),
+    assertEquals(List.of("unparseable client: not an HTTP request line: "
+        + "\"\\x16\\x03\\x01\\x02\\x00\\x01\\x00\\x01\\xfc\\x03\\x03\""),
         r.events);
     assertEquals(PONG.length(), r.engineOffset);
     assertEquals(tlsHello.length + PING.length(), r.clientOffset);
@@ -399,9 +411,9 @@ class HttpExchangeObserverTest {
     assertEquals("unparseable engine: response to GET /v1.41/_ping: not an HTTP status line: \"SSH-2.0-OpenSSH_9.2\"",
         last(new Conversation().client(PING).engine("SSH-2.0-OpenSSH_9.2\r\n")));
     assertEquals("unparseable engine: response to GET /v1.41/_ping: chunk data not followed by CRLF (got \"X\")",
-        last(new Conversation().client(PING).engine("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nOKX\r\n")));
+        last(new Conversation().client(PING).engine(CHUNKED_OK + "2\r\nOKX\r\n")));
     assertEquals("unparseable engine: response to GET /v1.41/_ping: chunk size over 15 hex digits",
-        last(new Conversation().client(PING).engine("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n")));
+        last(new Conversation().client(PING).engine(CHUNKED_OK + "1000000000000000\r\n")));
     assertEquals("unparseable engine: bytes from the engine with no request outstanding, at engine offset 0",
         only(new Conversation().engine("hi")));
     assertEquals("unparseable engine: bytes from the engine with no request outstanding, at engine offset "
@@ -416,7 +428,8 @@ class HttpExchangeObserverTest {
 
   @Test
   void aHeadOver64KibIsUnparseableAndTheLineBufferStaysBounded() {
-    String huge = "GET /containers/json?filters=" + "a".repeat(HttpExchangeObserver.MAX_HEAD_BYTES) + " HTTP/1.1\r\n\r\n";
+    String huge = "GET /containers/json?filters=" + "a".repeat(HttpExchangeObserver.MAX_HEAD_BYTES)
+        + " HTTP/1.1\r\n\r\n";
     Recorder recorder = new Recorder();
     HttpExchangeObserver observer = new HttpExchangeObserver(recorder);
     byte[] bytes = bytes(huge);
@@ -428,7 +441,8 @@ class HttpExchangeObserverTest {
     assertFalse(observer.isWatching());
 
     // Many header lines summing over the bound fail the same way.
-    Recorder many = new Conversation().client("GET / HTTP/1.1\r\n" + "X-Pad: 0123456789abcdef\r\n".repeat(3000) + "\r\n").play();
+    Recorder many = new Conversation()
+        .client("GET / HTTP/1.1\r\n" + "X-Pad: 0123456789abcdef\r\n".repeat(3000) + "\r\n").play();
     assertEquals(List.of("unparseable client: request head over 65536 bytes"), many.events);
 
     // A long (but allowed) head line does not pin its buffer after the head is read.

@@ -29,17 +29,14 @@ public final class RunningDocktunnel implements AutoCloseable {
   public final FactRecorder forwardStatus;
   public final FactRecorder containers;
   public final FactRecorder sshStates;
-  /** The local Docker socket's facts ({@link Addresses#DOCKER_SOCKET}); none without a socket. */
-  public final FactRecorder dockerSocket;
 
   private RunningDocktunnel(Vertx vertx, Docktunnel app, FactRecorder forwardStatus, FactRecorder containers,
-      FactRecorder sshStates, FactRecorder dockerSocket) {
+      FactRecorder sshStates) {
     this.vertx = vertx;
     this.app = app;
     this.forwardStatus = forwardStatus;
     this.containers = containers;
     this.sshStates = sshStates;
-    this.dockerSocket = dockerSocket;
   }
 
   /** The config {@code docktunnel run} would build for the testbed, plus {@code extra} settings. */
@@ -60,21 +57,18 @@ public final class RunningDocktunnel implements AutoCloseable {
     return start(testbed, extra, Optional.empty());
   }
 
-  /**
-   * Like {@link #start(Testbed, JsonObject)}, with the local Docker socket listening at {@code
-   * dockerSocket} when given (its folder must exist, 0700, as {@code StateDir.open} makes it).
-   */
+  /** Starts with the local Docker socket at {@code dockerSocket} and waits until the session is up. */
   public static RunningDocktunnel start(Testbed testbed, JsonObject extra, Optional<Path> dockerSocket)
       throws Exception {
     Vertx vertx = Vertx.vertx();
     FactRecorder forwardStatus = FactRecorder.on(vertx, Addresses.FORWARD_STATUS);
     FactRecorder containers = FactRecorder.on(vertx, Addresses.CONTAINER);
     FactRecorder sshStates = FactRecorder.on(vertx, Addresses.SSH_STATE);
-    FactRecorder dockerSocketFacts = FactRecorder.on(vertx, Addresses.DOCKER_SOCKET);
     try {
-      Docktunnel app = Docktunnel.start(vertx, config(testbed, extra), dockerSocket).await(WAIT.toSeconds(), TimeUnit.SECONDS);
+      Docktunnel app = Docktunnel.start(vertx, config(testbed, extra), dockerSocket)
+          .await(WAIT.toSeconds(), TimeUnit.SECONDS);
       app.ssh().firstConnection().await(WAIT.toSeconds(), TimeUnit.SECONDS);
-      return new RunningDocktunnel(vertx, app, forwardStatus, containers, sshStates, dockerSocketFacts);
+      return new RunningDocktunnel(vertx, app, forwardStatus, containers, sshStates);
     } catch (Exception e) {
       vertx.close();
       throw e;

@@ -29,14 +29,17 @@ public final class RunningDocktunnel implements AutoCloseable {
   public final FactRecorder forwardStatus;
   public final FactRecorder containers;
   public final FactRecorder sshStates;
+  /** The local Docker socket's facts ({@link Addresses#DOCKER_SOCKET}); none without a socket. */
+  public final FactRecorder dockerSocket;
 
   private RunningDocktunnel(Vertx vertx, Docktunnel app, FactRecorder forwardStatus, FactRecorder containers,
-      FactRecorder sshStates) {
+      FactRecorder sshStates, FactRecorder dockerSocket) {
     this.vertx = vertx;
     this.app = app;
     this.forwardStatus = forwardStatus;
     this.containers = containers;
     this.sshStates = sshStates;
+    this.dockerSocket = dockerSocket;
   }
 
   /** The config {@code docktunnel run} would build for the testbed, plus {@code extra} settings. */
@@ -64,11 +67,12 @@ public final class RunningDocktunnel implements AutoCloseable {
     FactRecorder forwardStatus = FactRecorder.on(vertx, Addresses.FORWARD_STATUS);
     FactRecorder containers = FactRecorder.on(vertx, Addresses.CONTAINER);
     FactRecorder sshStates = FactRecorder.on(vertx, Addresses.SSH_STATE);
+    FactRecorder dockerSocketFacts = FactRecorder.on(vertx, Addresses.DOCKER_SOCKET);
     try {
       Docktunnel app = Docktunnel.start(vertx, config(testbed, extra), dockerSocket)
           .await(WAIT.toSeconds(), TimeUnit.SECONDS);
       app.ssh().firstConnection().await(WAIT.toSeconds(), TimeUnit.SECONDS);
-      return new RunningDocktunnel(vertx, app, forwardStatus, containers, sshStates);
+      return new RunningDocktunnel(vertx, app, forwardStatus, containers, sshStates, dockerSocketFacts);
     } catch (Exception e) {
       vertx.close();
       throw e;

@@ -34,6 +34,8 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
   private static final Logger LOG = LoggerFactory.getLogger(DockerApiTap.class);
   /** Bus answers come this long after the hold's own deadline at the latest. */
   private static final long BUS_MARGIN_MS = 1_000;
+  /** A create's inspect holds nothing back: it may take as long as an engine call may. */
+  private static final long CREATED_INSPECT_TIMEOUT_MS = 30_000;
 
   /** What every connection's tap shares. */
   record Settings(Vertx vertx, Duration holdStart, DockerCounters counters, Clock clock) {
@@ -152,7 +154,7 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
       } finally {
         created = null;
       }
-      inspect(id).onFailure(e -> LOG.warn("docker socket connection {}: inspecting created container {} failed: {}",
+      inspect(id, CREATED_INSPECT_TIMEOUT_MS).onFailure(e -> LOG.warn("docker socket connection {}: inspecting created container {} failed: {}",
           connection, id, e.getMessage()));
     }
   }
@@ -190,10 +192,9 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
     }
   }
 
-  private Future<Message<JsonObject>> inspect(String container) {
+  private Future<Message<JsonObject>> inspect(String container, long timeoutMs) {
     return settings.vertx().eventBus().request(Addresses.CONTAINERS_INSPECT,
-        new JsonObject().put("container", container),
-        new DeliveryOptions().setSendTimeout(settings.holdStart().toMillis()));
+        new JsonObject().put("container", container), new DeliveryOptions().setSendTimeout(timeoutMs));
   }
 
   // ---- holding a start's answer
@@ -206,7 +207,7 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
   private void awaitForwards(RequestHead request, String container) {
     Vertx vertx = settings.vertx();
     long deadline = settings.clock().millis() + settings.holdStart().toMillis();
-    inspect(container)
+    inspect(container, settings.holdStart().toMillis())
         .compose(inspected -> {
           JsonObject info = inspected.body().getJsonObject("container");
           if (info == null) {

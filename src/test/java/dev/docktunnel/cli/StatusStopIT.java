@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.docktunnel.ssh.SshTargetResolver;
+import dev.docktunnel.state.HostId;
+import dev.docktunnel.state.StateDir;
 import dev.docktunnel.testbed.StartedProcesses;
 import dev.docktunnel.testbed.Testbed;
 import dev.docktunnel.testbed.TestbedExtension;
@@ -204,12 +207,33 @@ class StatusStopIT {
     List<String> lines = table.out().lines().toList();
     assertTrue(lines.get(0).matches("HOST  " + java.util.regex.Pattern.quote(recordedHost()) + "  PID " + daemon.pid() + "  up \\d.*"), table.toString());
     assertTrue(lines.get(1).startsWith("SSH   connected since "), table.toString());
-    assertEquals(String.join("  ", StatusTable.COLUMNS), lines.get(2).replaceAll(" {2,}", "  "), table.toString());
+    Path socket = StateDir.dockerSocketIn(stateDir(), HostId.of(SshTargetResolver.resolve(testbed.sshUri(),
+        Path.of("/dev/null"))));
+    assertTrue(lines.get(2).startsWith("DOCKER unix://" + socket + "  "), table.toString());
+    assertEquals(String.join("  ", StatusTable.COLUMNS), lines.get(3).replaceAll(" {2,}", "  "), table.toString());
     String row = lines.stream().filter(l -> l.contains("127.0.0.1:" + port + " ")).findFirst()
         .orElseThrow(() -> new AssertionError("no row for 127.0.0.1:" + port + ": " + table));
     assertTrue(row.startsWith(id.substring(0, 12) + "  web "), row);
     assertTrue(row.matches(".*  127\\.0\\.0\\.1:" + port + " +\\S+:" + port + " +active +\\d.*"), row);
     assertTrue(row.contains("  " + StatusTable.bytes(bytesIn) + "/" + StatusTable.bytes(bytesOut) + "  "), row);
+
+    // The README's line: eval "$(docktunnel docker-env)", then the docker CLI reaches the remote engine.
+    Result env = run("docker-env", "--host", testbed.sshUri(), "--ssh-config", "/dev/null",
+        "--state-dir", stateDir().toString());
+    assertEquals("export DOCKER_HOST=unix://" + socket + "\n", env.out(), env.toString());
+    assertEquals("", env.err(), "no warning for a live daemon: " + env);
+    Path out = tmp.resolve("docker-ps.txt");
+    ProcessBuilder evalThenPs = new ProcessBuilder("sh", "-c", "eval \"$(" + LAUNCHER + " docker-env --host '"
+        + testbed.sshUri() + "' --ssh-config /dev/null --state-dir '" + stateDir() + "')\" && "
+        + testbed.dockerCli() + " ps --no-trunc --format '{{.ID}}'")
+        .redirectErrorStream(true).redirectOutput(out.toFile());
+    evalThenPs.environment().put("DOCKER_CONFIG", tmp.resolve("docker-cli").toString()); // not the user's
+    evalThenPs.environment().remove("DOCKER_CONTEXT");
+    evalThenPs.environment().remove("DOCKER_HOST");
+    Process shell = start(evalThenPs);
+    assertTrue(shell.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "eval docker-env && docker ps did not end");
+    assertEquals(0, shell.exitValue(), Files.readString(out));
+    assertEquals(id, Files.readString(out).trim(), "docker ps through docktunnel's socket lists the container");
   }
 
   @Test

@@ -57,7 +57,7 @@ record BenchOptions(Mode mode, Path out, Path jar, int repetitions, int iperfSec
     static BenchOptions full(Path out, Path jar) {
         // Warm-ups are long enough for a JVM to reach steady state on that path (per-connection
         // code is compiled after a few thousand connections); every path gets the same.
-        return new BenchOptions(Mode.FULL, out, jar, 5, 10, 10, 10_000, 5_000, 200, 3_000, 100, 200, 20, ALL_GROUPS);
+        return new BenchOptions(Mode.FULL, out, jar, 5, 10, 10, 10_000, 5_000, 200, 3_000, 100, 100, 20, ALL_GROUPS);
     }
 
     /** Parses the command line; throws {@link IllegalArgumentException} with the usage for a bad one. */

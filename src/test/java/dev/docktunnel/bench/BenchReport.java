@@ -59,9 +59,15 @@ record BenchReport(BenchOptions options, JsonObject machine, Results results, In
             t.append(String.format("WARNING: the CPUs were %.0f%% busy before the start (other processes); "
                     + "these numbers are not comparable with a quiet run%n", busy * 100));
         }
-        t.append(String.format("median [min–max] over repetitions; ratio = path ÷ %s of this run (ports) "
-                + "or ÷ %s (Docker socket); targets (issues 3, 9) are informational%n%n", baselineLabel,
-                label(DockerPath.BASELINE)));
+        List<String> baselines = new ArrayList<>();
+        if (!results.paths().isEmpty()) {
+            baselines.add(baselineLabel + " (port rows)");
+        }
+        if (!results.dockerPaths().isEmpty()) {
+            baselines.add(label(DockerPath.BASELINE) + " (Docker socket rows)");
+        }
+        t.append(String.format("median [min–max] over repetitions; ratio = path ÷ %s of this run; "
+                + "targets (issues 3, 9) are informational%n%n", String.join(" or ", baselines)));
         String row = "%-44s %11s  %-21s %8s  %s%n";
         t.append(String.format(row, "measure / path", "median", "[min–max]", "ratio", "target"));
         t.append("-".repeat(118)).append('\n');

@@ -90,8 +90,8 @@ final class DockerSocketRows implements AutoCloseable {
                     "docker -H " + testbed.dockerHost() + " (the testbed dockerd's own socket)",
                     testbed.dockerHost(), null));
             rows.paths.add(new DockerPath(DockerPath.SSH_SOCKET, "ssh -N -L socket aes128-gcm",
-                    String.join(" ", forward).replace(testbed.workDir().toString(), "$WORK")
-                            + "; docker -H unix://" + local, "unix://" + local, null));
+                    (String.join(" ", forward) + "; docker -H unix://" + local)
+                            .replace(testbed.workDir().toString(), "$WORK"), "unix://" + local, null));
             String sshHost = "ssh://" + testbed.sshDestination() + ":" + testbed.sshPort();
             rows.paths.add(new DockerPath(DockerPath.DOCKER_SSH, "docker -H ssh://",
                     "docker -H " + sshHost + " (the docker CLI runs ssh ... docker system dial-stdio; `ssh` on PATH "

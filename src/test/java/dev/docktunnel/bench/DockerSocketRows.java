@@ -123,8 +123,10 @@ final class DockerSocketRows implements AutoCloseable {
             if (!docktunnel.isAlive()) {
                 throw e;
             }
-            unavailable = NO_SOCKET + " at " + socket + " within " + SOCKET_WAIT.toSeconds()
-                    + " s of 'ready' (a build without the local Docker socket of issue 9?)";
+            unavailable = NO_SOCKET + " at " + socket + " within " + SOCKET_WAIT.toSeconds() + " s of 'ready' "
+                    + (Files.isDirectory(socket.getParent())
+                            ? "(a build without the local Docker socket of issue 9?)"
+                            : "(nor its host folder: docktunnel's host id differs from the benchmark's?)");
             log("%s", unavailable);
         }
         paths.add(new DockerPath(DockerPath.DOCKTUNNEL, "docktunnel socket",

@@ -7,6 +7,7 @@ import dev.docktunnel.bridge.EventBusSockJs;
 import dev.docktunnel.cli.ExitCodes;
 import dev.docktunnel.config.DocktunnelConfig;
 import dev.docktunnel.containers.ContainerWatcherVerticle;
+import dev.docktunnel.dockerapi.DockerSocketVerticle;
 import dev.docktunnel.docker.DockerEngineClient;
 import dev.docktunnel.forward.ForwardVerticle;
 import dev.docktunnel.forward.RestoredForward;
@@ -15,7 +16,9 @@ import dev.docktunnel.metrics.BridgeMeters;
 import dev.docktunnel.metrics.DocktunnelMetrics;
 import dev.docktunnel.metrics.MetricsVerticle;
 import dev.docktunnel.metrics.TunnelMeters;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import dev.docktunnel.bus.SessionState;
 import dev.docktunnel.ssh.SshSessionVerticle;
 import dev.docktunnel.state.HostClaim;
@@ -62,18 +65,30 @@ public final class Docktunnel {
    * {@link #runUntilStopped} maps to exit code 3.
    */
   public static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config) {
-    // In-process (tests, embedding): no Vert.x meters, and POST /stop closes this Vert.x only.
+    return start(vertx, config, Optional.empty());
+  }
+
+  /**
+   * In-process (tests, embedding): no Vert.x meters, POST /stop closes this Vert.x only, and a
+   * local Docker socket only where {@code dockerSocket} says (a run puts it in the state dir).
+   */
+  public static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config, Optional<Path> dockerSocket) {
     return start(vertx, config, new SshSessionVerticle(config), List.of(), DocktunnelMetrics.create(),
-        () -> vertx.close(), Promise.promise());
+        () -> vertx.close(), dockerSocket, Promise.promise());
   }
 
   private static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config, SshSessionVerticle ssh,
-      List<RestoredForward> restored, DocktunnelMetrics metrics, Runnable stopDaemon, Promise<Void> localsDeployed) {
+      List<RestoredForward> restored, DocktunnelMetrics metrics, Runnable stopDaemon, Optional<Path> dockerSocket,
+      Promise<Void> localsDeployed) {
     DockerEngineClient engine = new DockerEngineClient(vertx, ssh.sessionProvider(), config.remoteDockerSocket());
     BridgeCounters bridgeCounters = new BridgeCounters(); // one set for the TCP and the SockJS bridge
     BridgeMeters.bind(metrics.registry(), bridgeCounters);
     return vertx.deployVerticle(new MetricsVerticle(new TunnelMeters(metrics.registry(), Clock.systemUTC()), metrics))
         .compose(id -> vertx.deployVerticle(new ForwardVerticle(config.forwarding(), ssh.sessionProvider(), restored)))
+        .compose(id -> dockerSocket.isEmpty() ? Future.succeededFuture(id)
+            : vertx.deployVerticle(new DockerSocketVerticle(dockerSocket.get(), config.remoteDockerSocket(),
+                ssh.sessionProvider(), config.docker().holdStart(), config.forwarding().holdTimeout(),
+                Clock.systemUTC())))
         .compose(id -> vertx.deployVerticle(
             new EventBridgeVerticle(config.bridgePort(), BridgeLimits.DEFAULT, bridgeCounters, Clock.systemUTC())))
         .compose(id -> vertx.deployVerticle(new HttpApiVerticle(config.httpPort(), config.stateDir(), metrics,
@@ -154,7 +169,7 @@ public final class Docktunnel {
     stateWriter.get()
         .onFailure(e -> localsDeployed.tryComplete())
         .compose(id -> start(vertx, config, ssh, restoredForwards(claim), metrics, HttpApiVerticle.exitProcess(),
-            localsDeployed))
+            Optional.of(claim.dir().dockerSocket()), localsDeployed))
         .compose(app -> ssh.firstConnection())
         .onSuccess(state -> firstSync.onSuccess(synced -> announceReady(vertx, config, synced)))
         .onFailure(error -> {

@@ -24,16 +24,30 @@ public final class Addresses {
   public static final String CONTAINERS_UNSYNCED = "docktunnel.containers.unsynced";
   /** Query: the containers the watcher knows, as {@code {containers:[...]}}. */
   public static final String CONTAINERS_LIST = "docktunnel.containers.list";
+  /**
+   * Command: inspect one container now ({@code {container: id or name}}), without waiting for its
+   * event; answered once the watcher's fact for it is out, with {@code {container: {...} or null}}.
+   */
+  public static final String CONTAINERS_INSPECT = "docktunnel.containers.inspect";
 
   /** Fact: a forward's status changed (pending, active, conflict, stopped). */
   public static final String FORWARD_STATUS = "docktunnel.forward.status";
   /** Query: all forwards, as {@code {forwards:[...]}}. */
   public static final String FORWARDS_LIST = "docktunnel.forwards.list";
+  /**
+   * Query: answered once every forward of {@code containerId} is active, in conflict or rejected
+   * (or it has none), or after {@code timeoutMs}: {@code {settled, forwards:[...]}}.
+   */
+  public static final String FORWARDS_SETTLED = "docktunnel.forwards.settled";
 
   /** Fact: a connection through a forward opened or closed, with its byte counts. */
   public static final String ACTIVITY_CONNECTION = "docktunnel.activity.connection";
   /** Fact: periodic byte counts per forward while traffic flows. */
   public static final String ACTIVITY_BYTES = "docktunnel.activity.bytes";
+  /** Fact: a Docker API request through the local socket, or a Docker stream opened or closed. */
+  public static final String ACTIVITY_DOCKER = "docktunnel.activity.docker";
+  /** Fact: the local Docker socket: its path, whether it listens, its connection and request counts. */
+  public static final String DOCKER_SOCKET = "docktunnel.docker.socket";
 
   /** Fact: one of docktunnel's own local endpoints (HTTP API, TCP bridge) is listening. */
   public static final String ENDPOINT = "docktunnel.endpoint";
@@ -45,7 +59,8 @@ public final class Addresses {
 
   /** Every fact address: what the event bridges let subscribers receive. */
   public static final List<String> FACTS = List.of(SSH_STATE, CONTAINER, CONTAINERS_SYNCED,
-      CONTAINERS_UNSYNCED, FORWARD_STATUS, ACTIVITY_CONNECTION, ACTIVITY_BYTES, ENDPOINT);
+      CONTAINERS_UNSYNCED, FORWARD_STATUS, ACTIVITY_CONNECTION, ACTIVITY_BYTES, ACTIVITY_DOCKER, DOCKER_SOCKET,
+      ENDPOINT);
   /** Every query a bridge client may send (request/reply, read only). */
   public static final List<String> QUERIES = List.of(CONTAINERS_LIST, FORWARDS_LIST, STATUS);
 }

@@ -59,6 +59,14 @@ public final class FactFields {
     return json.getValue(key) == null ? fallback : count(key);
   }
 
+  public boolean bool(String key) {
+    Object value = json.getValue(key);
+    if (!(value instanceof Boolean b)) {
+      throw bad(key, value, "true or false");
+    }
+    return b;
+  }
+
   public int port(String key) {
     long value = count(key);
     if (value < 1 || value > 65535) {

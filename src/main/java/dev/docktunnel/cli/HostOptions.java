@@ -16,16 +16,16 @@ import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /**
- * The options {@code status} and {@code stop} share to find a host's files: {@code --host}
- * resolves exactly as {@code run} resolves it (the SSH config, then {@link HostId}), so both
- * name the same {@code <host-id>.state.json}; without it, every host with a state file in the
- * state dir. The state dir comes from the config like {@code run}'s.
+ * The options {@code status}, {@code stop}, {@code docker-env} and {@code context} share to find
+ * a host's files: {@code --host} resolves exactly as {@code run} resolves it (the SSH config, then
+ * {@link HostId}), so both name the same {@code <host-id>.state.json}; without it, every host with
+ * a state file in the state dir. The state dir comes from the config like {@code run}'s.
  */
 final class HostOptions {
 
   @Option(names = "--host", paramLabel = "HOST",
       description = "the host as given to run: ssh://[user@]host[:port] or an alias from ~/.ssh/config; "
-          + "default: every host with a state file in the state dir")
+          + "default: every host with a state file in the state dir (docker-env, context: the only one)")
   String host;
 
   @Option(names = "--state-dir", paramLabel = "DIR",

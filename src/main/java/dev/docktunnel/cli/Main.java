@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
     versionProvider = VersionProvider.class,
     description = "Makes a remote Docker host feel local: its published ports on your loopback, over SSH.",
     subcommands = {RunCommand.class, StatusCommand.class, StopCommand.class, EventsCommand.class,
+        DockerEnvCommand.class, ContextCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
@@ -24,7 +25,12 @@ public final class Main {
 
   /** The configured picocli parser; tests call {@code execute} on it. */
   public static CommandLine commandLine() {
-    CommandLine cli = new CommandLine(new Main());
+    return commandLine(CommandLine.defaultFactory());
+  }
+
+  /** The parser with the commands made by {@code factory}: tests give a command its environment this way. */
+  static CommandLine commandLine(CommandLine.IFactory factory) {
+    CommandLine cli = new CommandLine(new Main(), factory);
     cli.setExitCodeExceptionMapper(ExitCodes::forException);
     // One clear line for a bad option, then the usage hint.
     cli.setParameterExceptionHandler((ex, strings) -> {

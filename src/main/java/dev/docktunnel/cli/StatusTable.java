@@ -16,6 +16,7 @@ import java.util.Locale;
  * <pre>
  * HOST  root@build-box:22  PID 4242  up 3m 12s
  * SSH   connected since 2026-12-01T12:40:01Z (3m 10s)
+ * DOCKER unix:///home/me/.docktunnel/root-build-box-22-3f9a1c2b/docker.sock  2 connection(s), 14 request(s), 1 stream(s)
  * CONTAINER     NAME  LOCAL           REMOTE          STATE   DURATION  BYTES          REASON
  * 3f9a1c2b4d5e  web   127.0.0.1:8080  127.0.0.1:8080  active  3m 09s    1.2 KiB/340 B  -
  * </pre>
@@ -51,6 +52,17 @@ final class StatusTable {
       out.append(": ").append(ssh.reason());
     }
     out.append('\n');
+    HostState.DockerSocket docker = state.dockerSocket();
+    if (docker != null) {
+      out.append("DOCKER unix://").append(docker.path()).append(GAP);
+      if (docker.listening() && notRunning == null) {
+        out.append(docker.openConnections()).append(" connection(s), ").append(docker.requestsTotal())
+            .append(" request(s), ").append(docker.openStreams()).append(" stream(s)");
+      } else {
+        out.append("not listening");
+      }
+      out.append('\n');
+    }
     if (state.forwards().isEmpty()) {
       out.append("no forwards (no running container publishes a TCP port)\n");
       return out.toString();

@@ -1,6 +1,7 @@
 package dev.docktunnel.config;
 
 import dev.docktunnel.config.DocktunnelConfig.ConflictStrategy;
+import dev.docktunnel.config.DocktunnelConfig.Docker;
 import dev.docktunnel.config.DocktunnelConfig.Forwarding;
 import dev.docktunnel.config.DocktunnelConfig.HostKeyChecking;
 import dev.docktunnel.config.DocktunnelConfig.Ssh;
@@ -39,7 +40,7 @@ public final class ConfigLoader {
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
   private static final Set<String> TOP_LEVEL = Set.of("host", "identities", "knownHosts", "sshConfig",
-      "strictHostKeyChecking", "remoteDockerSocket", "stateDir", "ssh", "forwarding", "http", "bridge");
+      "strictHostKeyChecking", "remoteDockerSocket", "stateDir", "ssh", "forwarding", "http", "bridge", "docker");
   private static final Set<String> SSH_KEYS = Set.of("connectTimeout", "keepaliveInterval",
       "keepaliveCountMax", "reconnectMinDelay", "reconnectMaxDelay", "progressTimeout", "ptySession", "waitForHost");
   private static final Set<String> FORWARDING_KEYS = Set.of("bindAddresses", "include", "exclude",
@@ -47,7 +48,7 @@ public final class ConfigLoader {
   private static final Set<String> PORT_KEYS = Set.of("port");
   /** The sections, each with the settings it knows. */
   private static final Map<String, Set<String>> SECTIONS = Map.of("ssh", SSH_KEYS, "forwarding", FORWARDING_KEYS,
-      "http", PORT_KEYS, "bridge", PORT_KEYS);
+      "http", PORT_KEYS, "bridge", PORT_KEYS, "docker", Set.of("holdStart"));
 
   private final Path home;
   private final Path workingDir;
@@ -140,7 +141,8 @@ public final class ConfigLoader {
             .put("holdTimeout", "15s"))
         // 0: a port the system picks, recorded in the state file for status and events.
         .put("http", new JsonObject().put("port", 0))
-        .put("bridge", new JsonObject().put("port", 0));
+        .put("bridge", new JsonObject().put("port", 0))
+        .put("docker", new JsonObject().put("holdStart", "5s"));
   }
 
   /**
@@ -330,7 +332,8 @@ public final class ConfigLoader {
             conflict,
             positive(fwd, "forwarding", "holdTimeout")),
         localPort(c.getJsonObject("http"), "http.port"),
-        localPort(c.getJsonObject("bridge"), "bridge.port"));
+        localPort(c.getJsonObject("bridge"), "bridge.port"),
+        new Docker(positive(c.getJsonObject("docker"), "docker", "holdStart")));
   }
 
   /** A port for one of our own local endpoints: 0 lets the system pick one. */

@@ -21,6 +21,7 @@ import java.util.List;
  * @param forwarding which published ports are forwarded and how
  * @param httpPort the HTTP API's port on 127.0.0.1; 0: any free port (recorded in the state file)
  * @param bridgePort the TCP event-bus bridge's port on 127.0.0.1; 0: any free port (recorded too)
+ * @param docker the local Docker API socket's settings
  */
 public record DocktunnelConfig(
     String host,
@@ -33,12 +34,13 @@ public record DocktunnelConfig(
     Ssh ssh,
     Forwarding forwarding,
     int httpPort,
-    int bridgePort) {
+    int bridgePort,
+    Docker docker) {
 
   /** The same config for another host. */
   public DocktunnelConfig withHost(String otherHost) {
     return new DocktunnelConfig(otherHost, identities, knownHosts, sshConfig, strictHostKeyChecking,
-        remoteDockerSocket, stateDir, ssh, forwarding, httpPort, bridgePort);
+        remoteDockerSocket, stateDir, ssh, forwarding, httpPort, bridgePort, docker);
   }
 
   /** How unknown host keys are treated; changed keys are always refused. */
@@ -146,5 +148,18 @@ public record DocktunnelConfig(
         ConflictStrategy conflictStrategy) {
       this(bindAddresses, include, exclude, conflictStrategy, DEFAULT_HOLD_TIMEOUT);
     }
+  }
+
+  /**
+   * The local Docker API socket.
+   *
+   * @param holdStart how long a successful {@code POST /containers/{id}/start} (restart,
+   *     unpause) is held back from the client until that container's forwards are active or in
+   *     conflict; on timeout it passes and the forward's status says why
+   */
+  public record Docker(Duration holdStart) {
+    /** The default of {@code docker.holdStart}. */
+    public static final Duration DEFAULT_HOLD_START = Duration.ofSeconds(5);
+    public static final Docker DEFAULT = new Docker(DEFAULT_HOLD_START);
   }
 }

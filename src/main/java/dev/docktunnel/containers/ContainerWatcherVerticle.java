@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * <p>The stream ends when the engine or the SSH session goes away; the watcher then resyncs from
  * the full list: at once on the next {@code connected} fact, or after a backoff while the session
  * is (or may be) up. It answers {@link Addresses#CONTAINERS_LIST} with
- * {@code {"containers":[...]}}. Schemas: {@code docs/events.md}.
+ * {@code {"containers":[...]}}, and {@link Addresses#CONTAINERS_INSPECT} (the local Docker
+ * socket's "this container just started") by inspecting at once. Schemas: {@code docs/events.md}.
  */
 public final class ContainerWatcherVerticle extends VerticleBase {
   /** The seq of the last fact we published, for the list reply. */
@@ -72,6 +73,8 @@ public final class ContainerWatcherVerticle extends VerticleBase {
   private final Map<String, ContainerInfo> containers = new HashMap<>();
   /** Per container, the stamp of its latest event; inspect answers with an older stamp are stale. */
   private final Map<String, Long> latestEvent = new HashMap<>();
+  /** Per container, the event-driven inspect in flight, applied (or dropped as stale) when it completes. */
+  private final Map<String, Future<Void>> inspecting = new HashMap<>();
   private long stamps;
   /** Bumped by every sync start and every stop; callbacks of an older epoch are ignored. */
   private long epoch;
@@ -113,8 +116,9 @@ public final class ContainerWatcherVerticle extends VerticleBase {
     MessageConsumer<Object> sshStates = bus.consumer(Addresses.SSH_STATE, this::onSshState);
     MessageConsumer<Object> listQueries = bus.consumer(Addresses.CONTAINERS_LIST,
         query -> query.reply(listReply()));
+    MessageConsumer<JsonObject> inspects = bus.consumer(Addresses.CONTAINERS_INSPECT, this::onInspect);
     // The session may have connected before we were deployed: try once right away.
-    return Future.all(sshStates.completion(), listQueries.completion())
+    return Future.all(sshStates.completion(), listQueries.completion(), inspects.completion())
         .onSuccess(v -> sync("watcher started"));
   }
 
@@ -260,18 +264,58 @@ public final class ContainerWatcherVerticle extends VerticleBase {
 
   private void inspectAndApply(String id, long stamp) {
     long myEpoch = epoch;
-    engine.inspect(id).onComplete(answer -> {
+    Future<Void> applied = engine.inspect(id).transform(answer -> {
       if (myEpoch != epoch || !Objects.equals(latestEvent.get(id), stamp)) {
         LOG.debug("dropping a stale inspect answer for container {}", shortId(id));
-        return;
-      }
-      if (answer.succeeded()) {
+      } else if (answer.succeeded()) {
         update(answer.result());
       } else if (answer.cause() instanceof NoSuchContainerException) {
         applyState(id, stamp, ContainerInfo.REMOVED);
       } else {
         LOG.warn("inspecting container {} failed: {}", shortId(id), answer.cause().getMessage());
       }
+      return Future.succeededFuture();
+    });
+    inspecting.put(id, applied);
+    applied.onComplete(done -> inspecting.remove(id, applied));
+  }
+
+  /**
+   * Inspects a container at once (a client of the local Docker socket just started, created,
+   * restarted or unpaused it) and answers once our fact for it is published, so a consumer
+   * asked next has seen it. An event for it that came in meanwhile is newer: its own inspect
+   * decides, and the answer waits for that.
+   */
+  private void onInspect(Message<JsonObject> query) {
+    String ref = query.body() == null ? null : query.body().getString("container");
+    if (ref == null || ref.isBlank()) {
+      query.fail(400, "containers.inspect needs {\"container\": id or name}");
+      return;
+    }
+    long myEpoch = epoch;
+    long stampBefore = stamps;
+    engine.inspect(ref).onComplete(answer -> {
+      if (answer.failed()) {
+        if (answer.cause() instanceof NoSuchContainerException) {
+          query.reply(new JsonObject().putNull("container"));
+        } else {
+          query.fail(502, "inspecting container " + ref + " failed: " + answer.cause().getMessage());
+        }
+        return;
+      }
+      ContainerInfo info = answer.result();
+      Long latest = latestEvent.get(info.id());
+      if (myEpoch == epoch && live && (latest == null || latest <= stampBefore)) {
+        stamp(info.id());
+        update(info);
+        query.reply(new JsonObject().put("container", info.toJson()));
+        return;
+      }
+      // Syncing (the list will publish it) or a newer event's inspect is in flight: answer after it.
+      inspecting.getOrDefault(info.id(), Future.succeededFuture()).onComplete(done -> {
+        ContainerInfo known = containers.get(info.id());
+        query.reply(new JsonObject().put("container", known == null ? info.toJson() : known.toJson()));
+      });
     });
   }
 

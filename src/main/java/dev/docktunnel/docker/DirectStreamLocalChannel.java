@@ -77,11 +77,16 @@ public class DirectStreamLocalChannel extends AsyncCapableClientChannel {
     buffer.putUInt(getChannelId());
     buffer.putUInt(window.getSize());
     buffer.putUInt(window.getPacketSize());
-    buffer.putString(socketPath);
-    buffer.putString(""); // reserved
-    buffer.putUInt(0); // reserved
+    putTarget(buffer, socketPath);
     writePacket(buffer);
     return openFuture;
+  }
+
+  /** The type-specific fields of the channel-open request for {@code socketPath}. */
+  public static void putTarget(Buffer open, String socketPath) {
+    open.putString(socketPath);
+    open.putString(""); // reserved
+    open.putUInt(0); // reserved
   }
 
   @Override

@@ -4,7 +4,7 @@ import dev.docktunnel.bus.ActivityConnection.Event;
 
 /** Receives each proxied connection's opening and closing; called from I/O threads. */
 @FunctionalInterface
-interface ConnectionLog {
+public interface ConnectionLog {
   /**
    * @param event opened or closed
    * @param peer the local client's address

@@ -1,22 +1,28 @@
 package dev.docktunnel.forward;
 
+import dev.docktunnel.docker.DirectStreamLocalChannel;
 import io.netty.buffer.ByteBuf;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import org.apache.sshd.client.channel.ChannelDirectTcpip;
+import org.apache.sshd.client.channel.AsyncCapableClientChannel;
 import org.apache.sshd.client.channel.ClientChannel;
+import org.apache.sshd.client.future.DefaultOpenFuture;
+import org.apache.sshd.client.future.OpenFuture;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.SshException;
+import org.apache.sshd.common.channel.LocalWindow;
 import org.apache.sshd.common.io.IoWriteFuture;
 import org.apache.sshd.common.util.buffer.Buffer;
-import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.apache.sshd.common.util.threads.ThreadUtils;
 import org.apache.sshd.common.session.ConnectionService;
 
 /**
- * A {@code direct-tcpip} channel that hands data straight to a {@link Receiver} and takes
- * outgoing data packet by packet, bypassing MINA's async streams.
+ * A {@code direct-tcpip} channel to a {@link ForwardTarget}, or a
+ * {@code direct-streamlocal@openssh.com} channel to a {@link RemoteSocket}, that hands data
+ * straight to a {@link Receiver} and takes outgoing data packet by packet, bypassing MINA's
+ * async streams.
  *
  * <p>Why: MINA's async output stream waits for each 32 KiB packet's socket write before it
  * encrypts the next, and its async input stream copies every byte twice (into its backlog, out
@@ -25,7 +31,8 @@ import org.apache.sshd.common.session.ConnectionService;
  * socket's buffer; the local window is released only when the local write completed, so the
  * remote is throttled by the local reader (MINA's ChannelToPortHandler does the same).
  */
-final class ForwardChannel extends ChannelDirectTcpip {
+final class ForwardChannel extends AsyncCapableClientChannel {
+  private static final String DIRECT_TCPIP = "direct-tcpip";
 
   /** What the remote sends, called on MINA's I/O threads in arrival order. */
   interface Receiver {
@@ -54,6 +61,9 @@ final class ForwardChannel extends ChannelDirectTcpip {
   };
 
   private final Receiver receiver;
+  private final RemoteEnd remote;
+  /** The local client's address, sent with a {@code direct-tcpip} open as its originator. */
+  private final InetSocketAddress originator;
   /**
    * Orders our DATA and EOF packets against the peer's CLOSE. OpenSSH drops the whole session
    * on a DATA or EOF for a channel it has closed, so once its CLOSE arrived nothing more may be
@@ -62,21 +72,50 @@ final class ForwardChannel extends ChannelDirectTcpip {
   private final Object writeLock = new Object();
   private boolean peerClosed;
 
-  private ForwardChannel(SshdSocketAddress originator, SshdSocketAddress remote, Receiver receiver) {
-    super(originator, remote);
+  private ForwardChannel(InetSocketAddress originator, RemoteEnd remote, Receiver receiver) {
+    super(remote instanceof RemoteSocket ? DirectStreamLocalChannel.TYPE : DIRECT_TCPIP, false);
+    this.originator = originator;
+    this.remote = remote;
     this.receiver = receiver;
     // Async mode keeps MINA from starting stream pumps; its async streams stay unused.
     setStreaming(ClientChannel.Streaming.Async);
   }
 
-  /** Creates and registers the channel on the session; {@link #open()} sends the request. */
-  static ForwardChannel create(ClientSession session, InetSocketAddress originator, ForwardTarget target,
+  /**
+   * Creates and registers the channel on the session; {@link #open()} sends the request.
+   *
+   * @param originator the local client, for {@code direct-tcpip} (unused for a socket)
+   */
+  static ForwardChannel create(ClientSession session, InetSocketAddress originator, RemoteEnd remote,
       Receiver receiver) throws IOException {
-    ForwardChannel channel = new ForwardChannel(
-        new SshdSocketAddress(originator.getAddress().getHostAddress(), originator.getPort()),
-        new SshdSocketAddress(target.host(), target.port()), receiver);
+    ForwardChannel channel = new ForwardChannel(originator, remote, receiver);
     session.getService(ConnectionService.class).registerChannel(channel);
     return channel;
+  }
+
+  /** Sends the channel-open request (RFC 4254 §7.2, or OpenSSH's PROTOCOL §2.4 for a socket). */
+  @Override
+  public synchronized OpenFuture open() throws IOException {
+    if (closeFuture.isClosed()) {
+      throw new SshException("Session has been closed");
+    }
+    openFuture = new DefaultOpenFuture(remote, futureLock);
+    LocalWindow window = getLocalWindow();
+    Buffer request = getSession().createBuffer(SshConstants.SSH_MSG_CHANNEL_OPEN, 128);
+    request.putString(getChannelType());
+    request.putUInt(getChannelId());
+    request.putUInt(window.getSize());
+    request.putUInt(window.getPacketSize());
+    if (remote instanceof ForwardTarget target) {
+      request.putString(target.host());
+      request.putUInt(target.port());
+      request.putString(originator.getAddress().getHostAddress());
+      request.putUInt(originator.getPort());
+    } else {
+      DirectStreamLocalChannel.putTarget(request, ((RemoteSocket) remote).path());
+    }
+    writePacket(request);
+    return openFuture;
   }
 
   /**

@@ -12,6 +12,8 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import dev.docktunnel.config.DocktunnelConfig.Forwarding;
@@ -20,8 +22,9 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The TCP side of forwarding: binds local listeners and, per accepted connection, opens an SSH
- * {@code direct-tcpip} channel and pipes both ways ({@link ProxyConnection}).
+ * The local side of the data path: binds local listeners (TCP for forwards, a Unix socket for
+ * the local Docker socket) and, per accepted connection, opens an SSH channel to the listener's
+ * {@link RemoteEnd} and pipes both ways ({@link ProxyConnection}).
  *
  * <p>Netty directly rather than a Vert.x NetServer: we need half-close (Vert.x closes on FIN)
  * and read-after-write-completed flow control on both sides.
@@ -37,6 +40,11 @@ public final class ForwardProxy {
   /** A proxy holding connections for the default {@code forwarding.holdTimeout}. */
   public ForwardProxy(SessionProvider sessions, int ioThreads) {
     this(sessions, ioThreads, Forwarding.DEFAULT_HOLD_TIMEOUT, ConnectionHold.DEFAULT_LIMIT);
+  }
+
+  /** A proxy holding at most {@link ConnectionHold#DEFAULT_LIMIT} connections for {@code holdTimeout}. */
+  public ForwardProxy(SessionProvider sessions, int ioThreads, Duration holdTimeout) {
+    this(sessions, ioThreads, holdTimeout, ConnectionHold.DEFAULT_LIMIT);
   }
 
   /**
@@ -57,27 +65,38 @@ public final class ForwardProxy {
   }
 
   /**
-   * Starts listening on {@code local}; each accepted connection is forwarded to {@code target}
-   * as seen from the remote sshd. The returned future completes once bound (or failed).
+   * Starts listening on {@code local} (an {@link InetSocketAddress} or a
+   * {@link UnixDomainSocketAddress}); each accepted connection is forwarded to {@code target} as
+   * seen from the remote sshd, watched by a tap from {@code taps}. The returned future completes
+   * once bound (or failed).
    */
-  ChannelFuture listen(InetSocketAddress local, ForwardTarget target, ForwardCounters counters,
-      ChannelGroup connections, ConnectionLog log) {
+  public ChannelFuture listen(SocketAddress local, RemoteEnd target, ConnectionTap.Factory taps,
+      ForwardCounters counters, ChannelGroup connections, ConnectionLog log) {
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
-        .channel(NioServerSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, 1024)
-        .childOption(ChannelOption.TCP_NODELAY, true)
         // Reads are requested one at a time, after the previous chunk reached the SSH channel.
         .childOption(ChannelOption.AUTO_READ, false)
         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
+        .childHandler(new ChannelInitializer<Channel>() {
           @Override
-          protected void initChannel(SocketChannel ch) {
+          protected void initChannel(Channel ch) {
             connections.add(ch);
-            ch.pipeline().addLast(new ProxyConnection(sessions, hold, target, counters, log, () -> stopping));
+            ch.pipeline().addLast(new ProxyConnection(sessions, hold, target, taps, counters, log, () -> stopping));
           }
         });
+    if (local instanceof UnixDomainSocketAddress) {
+      bootstrap.channel(UnixServerChannel.class);
+    } else {
+      bootstrap.channel(NioServerSocketChannel.class).childOption(ChannelOption.TCP_NODELAY, true);
+    }
     return bootstrap.bind(local);
+  }
+
+  /** {@link #listen(SocketAddress, RemoteEnd, ConnectionTap.Factory, ...)} for a forward: nothing tapped. */
+  ChannelFuture listen(InetSocketAddress local, ForwardTarget target, ForwardCounters counters,
+      ChannelGroup connections, ConnectionLog log) {
+    return listen(local, target, ConnectionTap.NONE, counters, connections, log);
   }
 
   /** How many connections wait for the SSH session now. Any thread. */
@@ -87,19 +106,22 @@ public final class ForwardProxy {
 
   /**
    * Ends a local connection with a reset (RST, through SO_LINGER 0) rather than a FIN, so a
-   * client reading to EOF cannot take a cut stream for a complete one. Any thread.
+   * client reading to EOF cannot take a cut stream for a complete one. A Unix socket has no
+   * reset: it is closed, and its HTTP client sees the response cut short. Any thread.
    */
-  static void reset(Channel connection) {
+  public static void reset(Channel connection) {
     connection.eventLoop().execute(() -> {
       if (connection.isOpen()) {
-        connection.config().setOption(ChannelOption.SO_LINGER, 0);
+        if (connection instanceof SocketChannel) {
+          connection.config().setOption(ChannelOption.SO_LINGER, 0);
+        }
         connection.close();
       }
     });
   }
 
   /** Closes a listener; connections already accepted go on until they end. */
-  static ChannelFuture unlisten(Channel listener) {
+  public static ChannelFuture unlisten(Channel listener) {
     return listener.close();
   }
 
@@ -107,7 +129,7 @@ public final class ForwardProxy {
    * Marks the proxy as stopping: connections cut from now on (the session closes with
    * docktunnel) end quietly rather than as failures.
    */
-  void stopping() {
+  public void stopping() {
     stopping = true;
   }
 

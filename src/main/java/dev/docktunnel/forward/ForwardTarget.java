@@ -7,7 +7,7 @@ package dev.docktunnel.forward;
  *     interfaces)
  * @param port the published port on the remote host
  */
-public record ForwardTarget(String host, int port) {
+public record ForwardTarget(String host, int port) implements RemoteEnd {
 
   @Override
   public String toString() {

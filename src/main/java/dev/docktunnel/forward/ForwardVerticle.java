@@ -62,6 +62,12 @@ public final class ForwardVerticle extends VerticleBase {
   private String engineOutOfSync;
   /** The seq of the last fact we published, for the list reply. */
   private long lastSeq;
+  /** {@link Addresses#FORWARDS_SETTLED} queries waiting for their container's forwards. */
+  private final List<SettledQuery> settledQueries = new ArrayList<>();
+
+  /** A query waiting until {@code containerId}'s forwards settle, or its timer fires. */
+  private record SettledQuery(String containerId, Message<JsonObject> message, long timer) {
+  }
 
   public ForwardVerticle(Forwarding config, SessionProvider sessions) {
     this(config, sessions, List.of());
@@ -89,12 +95,15 @@ public final class ForwardVerticle extends VerticleBase {
         bus.<JsonObject>consumer(Addresses.CONTAINERS_SYNCED, m -> onSynced(m.body())).completion(),
         bus.<JsonObject>consumer(Addresses.CONTAINERS_UNSYNCED, m -> onUnsynced(m.body())).completion(),
         bus.<JsonObject>consumer(Addresses.SSH_STATE, m -> onSshState(m.body())).completion(),
-        bus.<JsonObject>consumer(Addresses.FORWARDS_LIST, this::onList).completion());
+        bus.<JsonObject>consumer(Addresses.FORWARDS_LIST, this::onList).completion(),
+        bus.<JsonObject>consumer(Addresses.FORWARDS_SETTLED, this::onSettledQuery).completion());
   }
 
   @Override
   public Future<?> stop() {
     proxy.stopping();
+    settledQueries.forEach(q -> q.message().fail(503, "docktunnel is stopping"));
+    settledQueries.clear();
     for (Forward forward : List.copyOf(forwards.values())) {
       remove(forward, "docktunnel is stopping");
     }
@@ -223,6 +232,56 @@ public final class ForwardVerticle extends VerticleBase {
     forwards.values().forEach(f -> list.add(f.status().toJson()));
     // The seq of our last fact: a subscriber drops the events at or below it (docs/events.md).
     request.reply(new JsonObject().put("forwards", list).put("seq", lastSeq));
+  }
+
+  /**
+   * Answers once every forward of the container is active, in conflict or rejected (the local
+   * Docker socket holds a container start's answer until then), or when the timeout ends.
+   */
+  private void onSettledQuery(Message<JsonObject> query) {
+    JsonObject body = query.body();
+    String containerId = body == null ? null : body.getString("containerId");
+    Object timeout = body == null ? null : body.getValue("timeoutMs");
+    if (containerId == null || !(timeout instanceof Number ms) || ms.longValue() <= 0) {
+      query.fail(400, "forwards.settled needs {\"containerId\": id, \"timeoutMs\": above 0}");
+      return;
+    }
+    if (settled(containerId)) {
+      query.reply(settledReply(containerId, true));
+      return;
+    }
+    long timer = vertx.setTimer(ms.longValue(), id -> {
+      settledQueries.removeIf(q -> q.message() == query);
+      query.reply(settledReply(containerId, false));
+    });
+    settledQueries.add(new SettledQuery(containerId, query, timer));
+  }
+
+  private boolean settled(String containerId) {
+    return forwards.values().stream().filter(f -> f.key.containerId().equals(containerId))
+        .allMatch(f -> f.status == Status.ACTIVE || f.status == Status.CONFLICT || f.status == Status.REJECTED);
+  }
+
+  private JsonObject settledReply(String containerId, boolean settled) {
+    JsonArray list = new JsonArray();
+    forwards.values().stream().filter(f -> f.key.containerId().equals(containerId))
+        .forEach(f -> list.add(f.status().toJson()));
+    return new JsonObject().put("settled", settled).put("forwards", list);
+  }
+
+  /** Answers the waiting queries whose container's forwards have settled now. */
+  private void answerSettledQueries(String containerId) {
+    if (settledQueries.isEmpty() || !settled(containerId)) {
+      return;
+    }
+    settledQueries.removeIf(q -> {
+      if (!q.containerId().equals(containerId)) {
+        return false;
+      }
+      vertx.cancelTimer(q.timer());
+      q.message().reply(settledReply(containerId, true));
+      return true;
+    });
   }
 
   /**
@@ -445,6 +504,7 @@ public final class ForwardVerticle extends VerticleBase {
           forward.localPort, forward.target, status.text(), reason == null ? "" : " (" + reason + ")");
     }
     lastSeq = Facts.publish(vertx.eventBus(), Addresses.FORWARD_STATUS, forward.status());
+    answerSettledQueries(forward.key.containerId());
   }
 
   private void publishActivity() {

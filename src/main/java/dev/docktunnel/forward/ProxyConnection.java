@@ -7,9 +7,11 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BooleanSupplier;
@@ -21,7 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One local connection piped through one SSH {@code direct-tcpip} channel.
+ * One local connection (TCP, or the local Docker socket's Unix socket) piped through one SSH
+ * channel ({@code direct-tcpip} or {@code direct-streamlocal}, see {@link RemoteEnd}).
  *
  * <p>Both directions are pipelined and bounded, so neither side waits for the other's round
  * trip and no buffer grows without limit:
@@ -41,6 +44,10 @@ import org.slf4j.LoggerFactory;
  * waits, without a thread, for the next session up to {@link ConnectionHold#timeout} and is then
  * served as if it had just arrived, or reset. While held it reads only up to
  * {@link #HELD_BACKLOG_LIMIT}: enough for a request, and reading is how a client's close shows.
+ *
+ * <p>A {@link ConnectionTap} sees every byte both ways and may hold back the stream to the client
+ * at a byte offset (the held bytes keep their SSH window, so the remote is throttled as by a slow
+ * reader); forwards use {@link ConnectionTap#NONE}.
  */
 final class ProxyConnection extends ChannelInboundHandlerAdapter implements ForwardChannel.Receiver {
   private static final Logger LOG = LoggerFactory.getLogger(ProxyConnection.class);
@@ -52,10 +59,14 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   private static final int HELD_BACKLOG_LIMIT = 16 * 1024;
   /** How long a graceful SSH channel close may take before it is forced. */
   private static final long CLOSE_FALLBACK_SECONDS = 5;
+  /** The originator sent for a client without an IP address (a Unix socket's). */
+  private static final InetSocketAddress NO_ORIGINATOR = new InetSocketAddress("127.0.0.1", 0);
 
   private final SessionProvider sessions;
   private final ConnectionHold hold;
-  private final ForwardTarget target;
+  private final RemoteEnd target;
+  private final ConnectionTap.Factory taps;
+  private ConnectionTap tap;
   private final ForwardCounters counters;
   private final ConnectionLog log;
   private final BooleanSupplier proxyStopping;
@@ -63,7 +74,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   private long connBytesOut;
   private long connBytesIn;
 
-  private SocketChannel local;
+  private DuplexChannel local;
   private ForwardChannel ssh;
   private boolean sshOpen;
   private boolean localEof;
@@ -82,24 +93,32 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   private int sshBytesInFlight;
   private int localWritesInFlight;
   private boolean flushScheduled;
+  /** The remote's bytes the tap holds back from the client, in order. */
+  private final ArrayDeque<ByteBuf> heldForClient = new ArrayDeque<>();
+  /** The remote's bytes handed to the client socket so far (the tap's offsets count these). */
+  private long passedToClient;
 
-  ProxyConnection(SessionProvider sessions, ConnectionHold hold, ForwardTarget target, ForwardCounters counters,
-      ConnectionLog log, BooleanSupplier proxyStopping) {
+  ProxyConnection(SessionProvider sessions, ConnectionHold hold, RemoteEnd target, ConnectionTap.Factory taps,
+      ForwardCounters counters, ConnectionLog log, BooleanSupplier proxyStopping) {
     this.sessions = sessions;
     this.hold = hold;
     this.proxyStopping = proxyStopping;
     this.target = target;
+    this.taps = taps;
     this.counters = counters;
     this.log = log;
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
-    local = (SocketChannel) ctx.channel();
+    local = (DuplexChannel) ctx.channel();
     backlog = ctx.alloc().compositeBuffer(64);
+    tap = taps.open(local, this::passHeld);
     counters.openConnections.incrementAndGet();
     counters.connectionsTotal.increment();
-    peer = String.valueOf(local.remoteAddress());
+    // A Unix socket's client has no address: the channel's id tells connections apart.
+    peer = local.remoteAddress() instanceof InetSocketAddress address ? address.toString()
+        : "local client " + local.id().asShortText();
     log.connection(ActivityConnection.Event.OPENED, peer, 0, 0);
     Optional<ClientSession> session = sessions.current();
     if (session.isPresent()) {
@@ -112,7 +131,8 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
 
   private void openChannel(ClientSession session) {
     try {
-      ssh = ForwardChannel.create(session, local.remoteAddress(), target, this);
+      ssh = ForwardChannel.create(session, local.remoteAddress() instanceof InetSocketAddress address ? address
+          : NO_ORIGINATOR, target, this);
       ssh.open().addListener(opened -> onLoop(() -> {
         if (!opened.isOpened()) {
           fail("SSH channel to " + target + " refused", opened.getException());
@@ -189,7 +209,9 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    backlog.addComponent(true, (ByteBuf) msg);
+    ByteBuf bytes = (ByteBuf) msg;
+    tap.fromClient(bytes);
+    backlog.addComponent(true, bytes);
   }
 
   @Override
@@ -287,7 +309,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   @Override
   public void data(byte[] data, int offset, int length) {
     ByteBuf copy = local.alloc().directBuffer(length).writeBytes(data, offset, length);
-    if (!onLoop(() -> writeLocal(copy))) {
+    if (!onLoop(() -> fromRemote(copy))) {
       copy.release();
     }
   }
@@ -296,7 +318,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   public void eof() {
     onLoop(() -> {
       remoteEof = true;
-      if (localWritesInFlight == 0) {
+      if (localWritesInFlight == 0 && heldForClient.isEmpty()) {
         shutdownLocalOutput();
       }
     });
@@ -315,12 +337,41 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
     }
   }
 
-  private void writeLocal(ByteBuf data) {
+  /** The remote's bytes: shown to the tap, then written, or held while the tap's limit says so. */
+  private void fromRemote(ByteBuf data) {
     if (closed) {
       data.release();
       return;
     }
+    tap.fromRemote(data);
+    if (heldForClient.isEmpty() && tap.clientLimit() - passedToClient >= data.readableBytes()) {
+      writeLocal(data); // the usual case: nothing held
+      return;
+    }
+    heldForClient.add(data);
+    passHeld();
+  }
+
+  /** Writes what the tap's limit lets through of the held bytes; on the loop. */
+  private void passHeld() {
+    long limit = tap.clientLimit();
+    while (!closed && !heldForClient.isEmpty() && passedToClient < limit) {
+      ByteBuf next = heldForClient.peek();
+      long room = limit - passedToClient;
+      if (next.readableBytes() <= room) {
+        writeLocal(heldForClient.poll());
+      } else {
+        writeLocal(next.readRetainedSlice((int) room));
+      }
+    }
+    if (remoteEof && heldForClient.isEmpty() && localWritesInFlight == 0) {
+      shutdownLocalOutput();
+    }
+  }
+
+  private void writeLocal(ByteBuf data) {
     int n = data.readableBytes();
+    passedToClient += n;
     counters.bytesIn.add(n);
     connBytesIn += n;
     localWritesInFlight++;
@@ -338,7 +389,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
         fail("SSH window update failed", e);
         return;
       }
-      if (remoteEof && localWritesInFlight == 0) {
+      if (remoteEof && localWritesInFlight == 0 && heldForClient.isEmpty()) {
         shutdownLocalOutput();
       }
     });
@@ -405,7 +456,8 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
    * EOF passed on, and either our EOF went out too or the channel is gone.
    */
   private void maybeClose() {
-    if (!closed && remoteEof && localWritesInFlight == 0 && (eofSent || ssh == null || ssh.isClosing())) {
+    if (!closed && remoteEof && localWritesInFlight == 0 && heldForClient.isEmpty()
+        && (eofSent || ssh == null || ssh.isClosing())) {
       local.close();
     }
   }
@@ -435,6 +487,9 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
       log.connection(ActivityConnection.Event.CLOSED, peer, connBytesIn, connBytesOut);
     }
     backlog.release();
+    heldForClient.forEach(ByteBuf::release);
+    heldForClient.clear();
+    tap.closed();
     closeSsh();
   }
 

@@ -5,6 +5,7 @@ import dev.docktunnel.bus.ActivityConnection;
 import dev.docktunnel.bus.Addresses;
 import dev.docktunnel.bus.ContainersSynced;
 import dev.docktunnel.bus.ContainersUnsynced;
+import dev.docktunnel.bus.DockerSocketStatus;
 import dev.docktunnel.bus.ForwardStatus;
 import dev.docktunnel.bus.SessionState;
 import io.micrometer.core.instrument.Counter;
@@ -46,7 +47,8 @@ public final class MetricsVerticle extends VerticleBase {
         on(bus, Addresses.ACTIVITY_CONNECTION, ActivityConnection::fromJson, meters::onConnection),
         on(bus, Addresses.SSH_STATE, SessionState::fromJson, meters::onSession),
         on(bus, Addresses.CONTAINERS_SYNCED, ContainersSynced::fromJson, meters::onSynced),
-        on(bus, Addresses.CONTAINERS_UNSYNCED, ContainersUnsynced::fromJson, meters::onUnsynced));
+        on(bus, Addresses.CONTAINERS_UNSYNCED, ContainersUnsynced::fromJson, meters::onUnsynced),
+        on(bus, Addresses.DOCKER_SOCKET, DockerSocketStatus::fromJson, meters::onDockerSocket));
   }
 
   @Override

@@ -4,6 +4,7 @@ import dev.docktunnel.bus.ActivityBytes;
 import dev.docktunnel.bus.ActivityConnection;
 import dev.docktunnel.bus.ContainersSynced;
 import dev.docktunnel.bus.ContainersUnsynced;
+import dev.docktunnel.bus.DockerSocketStatus;
 import dev.docktunnel.bus.ForwardStatus;
 import dev.docktunnel.bus.SessionState;
 import io.micrometer.core.instrument.Counter;
@@ -18,6 +19,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToDoubleFunction;
 
 /**
  * docktunnel's own meters, kept from the typed facts. Per forward (tags {@code forward},
@@ -47,6 +49,8 @@ public final class TunnelMeters {
   private volatile boolean everSynced;
   /** The last byte or connection event through any forward; the start until there is one. */
   private volatile Instant lastActivity;
+  /** The local Docker socket's last status fact; null before it listens. */
+  private volatile DockerSocketStatus dockerSocket;
 
   public TunnelMeters(MeterRegistry registry, Clock clock) {
     this.registry = registry;
@@ -75,6 +79,41 @@ public final class TunnelMeters {
     Gauge.builder("docktunnel.activity.age", this, TunnelMeters::activityAgeSeconds).baseUnit("seconds")
         .description("Seconds since the last byte or connection through any forward (0 while a connection is open;"
             + " counted from the start until the first)").register(registry);
+    registerDockerSocketMeters();
+  }
+
+  /** The local Docker socket's meters, read from its last status fact (0 until it listens). */
+  private void registerDockerSocketMeters() {
+    Gauge.builder("docktunnel.docker.socket.listening", this, m -> docker(d -> d.listening() ? 1 : 0))
+        .description("1 while the local Docker socket accepts connections").register(registry);
+    Gauge.builder("docktunnel.docker.connections.open", this, m -> docker(DockerSocketStatus::openConnections))
+        .description("Docker API connections open through the local socket").register(registry);
+    FunctionCounter.builder("docktunnel.docker.connections", this, m -> docker(DockerSocketStatus::connectionsTotal))
+        .description("Docker API connections accepted by the local socket").register(registry);
+    FunctionCounter.builder("docktunnel.docker.connections.failed", this,
+            m -> docker(DockerSocketStatus::connectionsFailed))
+        .description("Docker API connections ended by a fault (each also a WARN)").register(registry);
+    FunctionCounter.builder("docktunnel.docker.requests", this, m -> docker(DockerSocketStatus::requestsTotal))
+        .description("Docker API requests through the local socket").register(registry);
+    Gauge.builder("docktunnel.docker.streams.open", this, m -> docker(DockerSocketStatus::openStreams))
+        .description("Long-lived Docker responses open now (logs -f, exec, attach, events, wait)").register(registry);
+    FunctionCounter.builder("docktunnel.docker.start.hold.timeouts", this,
+            m -> docker(DockerSocketStatus::startHoldTimeouts))
+        .description("Container starts answered before their forwards were up (docker.holdStart ran out)")
+        .register(registry);
+    FunctionCounter.builder("docktunnel.docker.bytes", this, m -> docker(DockerSocketStatus::bytesIn))
+        .description("Bytes through the local Docker socket").tag("direction", "in").register(registry);
+    FunctionCounter.builder("docktunnel.docker.bytes", this, m -> docker(DockerSocketStatus::bytesOut))
+        .description("Bytes through the local Docker socket").tag("direction", "out").register(registry);
+  }
+
+  private double docker(ToDoubleFunction<DockerSocketStatus> value) {
+    DockerSocketStatus now = dockerSocket;
+    return now == null ? 0 : value.applyAsDouble(now);
+  }
+
+  public void onDockerSocket(DockerSocketStatus fact) {
+    dockerSocket = fact;
   }
 
   public void onForwardStatus(ForwardStatus fact) {

@@ -30,6 +30,7 @@ import java.util.function.LongPredicate;
  * @param forwards the forwards, in the daemon's order
  * @param httpPort the port of the daemon's HTTP API on 127.0.0.1, null until it listens
  * @param bridgePort the port of its TCP event-bus bridge on 127.0.0.1, null until it listens
+ * @param dockerSocket the local Docker socket, null until it listens (and in older records)
  */
 public record HostState(
     int version,
@@ -43,12 +44,20 @@ public record HostState(
     Ssh ssh,
     List<Forward> forwards,
     Integer httpPort,
-    Integer bridgePort) {
+    Integer bridgePort,
+    DockerSocket dockerSocket) {
 
   /** The only version this code writes and reads. */
   public static final int VERSION = 1;
   /** A running daemon's record older than this is stale: the writer is gone or stuck. */
   public static final Duration STALE_AFTER = Duration.ofSeconds(10);
+
+  /** A record without a local Docker socket. */
+  public HostState(int version, String host, long pid, boolean running, Instant stoppedAt, Instant startedAt,
+      Instant updatedAt, String sessionId, Ssh ssh, List<Forward> forwards, Integer httpPort, Integer bridgePort) {
+    this(version, host, pid, running, stoppedAt, startedAt, updatedAt, sessionId, ssh, forwards, httpPort, bridgePort,
+        null);
+  }
 
   public HostState {
     Objects.requireNonNull(host, "host");
@@ -65,6 +74,38 @@ public record HostState(
    * @param reason why, or null
    * @param since when it entered that state
    */
+  /**
+   * The local Docker socket as its last fact described it.
+   *
+   * @param path the socket file
+   * @param listening whether it accepted connections
+   * @param openConnections Docker API connections open then
+   * @param requestsTotal requests since the start
+   * @param openStreams long-lived responses open then (logs -f, exec, attach, events, wait)
+   */
+  public record DockerSocket(String path, boolean listening, int openConnections, long requestsTotal,
+      int openStreams) {
+    public DockerSocket {
+      Objects.requireNonNull(path, "path");
+    }
+
+    JsonObject toJson() {
+      return new JsonObject().put("path", path).put("listening", listening).put("openConnections", openConnections)
+          .put("requestsTotal", requestsTotal).put("openStreams", openStreams);
+    }
+
+    static DockerSocket fromJson(JsonObject json) {
+      Object listening = json.getValue("listening");
+      if (!(listening instanceof Boolean isListening)) {
+        throw new IllegalArgumentException("dockerSocket.listening is " + describe(listening)
+            + ", expected true or false");
+      }
+      return new DockerSocket(string(json, "dockerSocket.path"), isListening,
+          (int) count(json, "dockerSocket.openConnections"), count(json, "dockerSocket.requestsTotal"),
+          (int) count(json, "dockerSocket.openStreams"));
+    }
+  }
+
   public record Ssh(String state, String reason, Instant since) {
     public Ssh {
       Objects.requireNonNull(state, "state");
@@ -212,7 +253,8 @@ public record HostState(
         .put("ssh", ssh.toJson())
         .put("forwards", forwardsJson)
         .put("httpPort", httpPort)
-        .put("bridgePort", bridgePort);
+        .put("bridgePort", bridgePort)
+        .put("dockerSocket", dockerSocket == null ? null : dockerSocket.toJson());
   }
 
   /**
@@ -260,7 +302,18 @@ public record HostState(
         Ssh.fromJson(sshJson),
         forwards,
         optionalPort(json, "httpPort"),
-        optionalPort(json, "bridgePort"));
+        optionalPort(json, "bridgePort"),
+        dockerSocket(json.getValue("dockerSocket")));
+  }
+
+  private static DockerSocket dockerSocket(Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof JsonObject json)) {
+      throw new IllegalArgumentException("dockerSocket is " + describe(value) + ", expected an object or null");
+    }
+    return DockerSocket.fromJson(json);
   }
 
   // The readers below take a dotted path ("forwards[2].localPort") for the message and look up

@@ -31,6 +31,8 @@ public final class StateDir {
   private static final Logger LOG = LoggerFactory.getLogger(StateDir.class);
   /** How a host's state file name ends: {@code <host-id>.state.json}. */
   public static final String STATE_FILE_SUFFIX = ".state.json";
+  /** The local Docker API socket's name in the socket folder (issue 9's contract; 0600). */
+  public static final String DOCKER_SOCKET = "docker.sock";
   static final Set<PosixFilePermission> PRIVATE_DIR = PosixFilePermissions.fromString("rwx------");
   /** The file-type bits of {@code unix:mode} and the type of a socket (from stat(2)). */
   private static final int S_IFMT = 0170000;
@@ -122,6 +124,19 @@ public final class StateDir {
   /** {@code <host-id>/}, for the sockets of this host's run. */
   public Path socketDir() {
     return dir.resolve(hostId.value());
+  }
+
+  /** {@code <host-id>/docker.sock}, the local Docker API socket of this host's run. */
+  public Path dockerSocket() {
+    return dockerSocketIn(dir, hostId);
+  }
+
+  /**
+   * A host's Docker socket in {@code dir}, without opening or creating anything (for readers such
+   * as {@code docker-env}): the path is stable whether or not the daemon runs.
+   */
+  public static Path dockerSocketIn(Path dir, HostId hostId) {
+    return dir.resolve(hostId.value()).resolve(DOCKER_SOCKET);
   }
 
   /**

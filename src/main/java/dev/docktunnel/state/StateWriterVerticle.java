@@ -2,6 +2,7 @@ package dev.docktunnel.state;
 
 import dev.docktunnel.bus.ActivityBytes;
 import dev.docktunnel.bus.Addresses;
+import dev.docktunnel.bus.DockerSocketStatus;
 import dev.docktunnel.bus.Endpoint;
 import dev.docktunnel.bus.Facts;
 import dev.docktunnel.bus.ForwardStatus;
@@ -44,6 +45,7 @@ public final class StateWriterVerticle extends VerticleBase {
   private HostState.Ssh ssh;
   private Integer httpPort;
   private Integer bridgePort;
+  private HostState.DockerSocket dockerSocket;
   private long lastSeq;
   private long malformedFacts;
   private boolean changed;
@@ -78,6 +80,7 @@ public final class StateWriterVerticle extends VerticleBase {
         bus.<JsonObject>consumer(Addresses.FORWARD_STATUS, m -> apply(m.body(), this::onForward)).completion(),
         bus.<JsonObject>consumer(Addresses.ACTIVITY_BYTES, m -> apply(m.body(), this::onBytes)).completion(),
         bus.<JsonObject>consumer(Addresses.ENDPOINT, m -> apply(m.body(), this::onEndpoint)).completion(),
+        bus.<JsonObject>consumer(Addresses.DOCKER_SOCKET, m -> apply(m.body(), this::onDockerSocket)).completion(),
         bus.<JsonObject>consumer(Addresses.STATUS, m -> m.reply(StatusDocument.live(record(true), lastSeq)))
             .completion())
         .compose(v -> writeNow(record(true)));
@@ -142,10 +145,25 @@ public final class StateWriterVerticle extends VerticleBase {
     write();
   }
 
+  /** Written at once when it starts or stops listening; its counters with the next periodic write. */
+  private void onDockerSocket(JsonObject json) {
+    DockerSocketStatus fact = DockerSocketStatus.fromJson(json);
+    boolean listeningChanged = dockerSocket == null || dockerSocket.listening() != fact.listening();
+    dockerSocket = new HostState.DockerSocket(fact.path(), fact.listening(), fact.openConnections(),
+        fact.requestsTotal(), fact.openStreams());
+    if (listeningChanged) {
+      write();
+    } else {
+      changed = true;
+    }
+  }
+
   private HostState record(boolean running) {
     Instant now = clock.instant();
     return new HostState(HostState.VERSION, host, ProcessHandle.current().pid(), running, running ? null : now,
-        startedAt, now, sessionId, ssh, List.copyOf(forwards.values()), httpPort, bridgePort);
+        startedAt, now, sessionId, ssh, List.copyOf(forwards.values()), httpPort, bridgePort,
+        running || dockerSocket == null ? dockerSocket
+            : new HostState.DockerSocket(dockerSocket.path(), false, 0, dockerSocket.requestsTotal(), 0));
   }
 
   /** Writes the current record now, or right after the write in flight. */

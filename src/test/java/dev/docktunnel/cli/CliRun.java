@@ -8,9 +8,14 @@ import picocli.CommandLine;
 record CliRun(int exit, String out, String err) {
 
   static CliRun of(String... args) {
+    return of(CommandLine.defaultFactory(), args);
+  }
+
+  /** A run whose commands {@code factory} makes (e.g. one given its environment). */
+  static CliRun of(CommandLine.IFactory factory, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine cli = Main.commandLine();
+    CommandLine cli = Main.commandLine(factory);
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
     int exit = cli.execute(args);

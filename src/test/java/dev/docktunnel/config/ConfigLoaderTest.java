@@ -42,6 +42,19 @@ class ConfigLoaderTest {
     assertEquals(Duration.ofSeconds(10), c.ssh().connectTimeout());
     assertFalse(c.ssh().waitForHost(), "the first connection fails fast unless told to wait");
     assertEquals(Duration.ofSeconds(15), c.forwarding().holdTimeout());
+    assertEquals(Duration.ofSeconds(5), c.docker().holdStart());
+  }
+
+  @Test
+  void dockerHoldStartFromTheFileAndItsBadValues() throws Exception {
+    Path file = dir.resolve("d.json");
+    Files.writeString(file, "{\"host\": \"h\", \"docker\": {\"holdStart\": \"750ms\"}}");
+    assertEquals(Duration.ofMillis(750), loader().load(file, new JsonObject()).docker().holdStart());
+    assertEquals("setting 'docker.holdStart' must be above zero",
+        error("{\"host\":\"h\",\"docker\":{\"holdStart\":\"0s\"}}"));
+    assertEquals("setting 'docker.holdStart' must be a duration like 500ms, 15s, 5m or 1h, not 5",
+        error("{\"host\":\"h\",\"docker\":{\"holdStart\":5}}"));
+    assertTrue(error("{\"host\":\"h\",\"docker\":{\"holdstart\":\"5s\"}}").contains("holdstart"));
   }
 
   @Test

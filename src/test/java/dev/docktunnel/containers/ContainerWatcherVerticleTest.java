@@ -3,6 +3,7 @@ package dev.docktunnel.containers;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.bus.Addresses;
@@ -159,6 +160,58 @@ class ContainerWatcherVerticleTest {
     assertEquals(2, api.getJsonArray("ports").size());
     assertTrue(engine.calls.contains("inspect:" + API));
     assertEquals(List.of("api:running", "db:paused", "web:running"), listedStates());
+  }
+
+  JsonObject inspectQuery(String container) throws Exception {
+    return await(vertx.eventBus().<JsonObject>request(Addresses.CONTAINERS_INSPECT,
+        new JsonObject().put("container", container))).body();
+  }
+
+  /**
+   * The Docker socket's "this container just started": inspected at once, without its event,
+   * the fact published and the picture answered; an unknown container answers null.
+   */
+  @Test
+  void inspectQueryPublishesAContainerBeforeItsEvent() throws Exception {
+    deployAndSync();
+    engine.put(container(API, "api", ContainerInfo.RUNNING, 9000));
+    JsonObject answer = inspectQuery(API);
+    assertEquals(API, answer.getJsonObject("container").getString("id"));
+    assertEquals("running", answer.getJsonObject("container").getString("state"));
+    JsonObject api = nextContainer();
+    assertEquals(API, api.getString("id"));
+    assertEquals(List.of("api:running", "db:paused", "web:running"), listedStates());
+    // The event that follows finds nothing new: no second fact.
+    engine.stream().emit("start", API);
+    engine.stream().emit("pause", WEB);
+    assertEquals("web", nextContainer().getString("name"));
+
+    assertTrue(inspectQuery("no-such-container").getValue("container") == null);
+    assertTrue(assertThrows(Exception.class, () -> await(vertx.eventBus().request(Addresses.CONTAINERS_INSPECT,
+        new JsonObject()))).getMessage().contains("container"));
+  }
+
+  /**
+   * An event for the container arrives while the query's inspect is out: the event's inspect is
+   * newer, so the answer waits for it and says what it found.
+   */
+  @Test
+  void inspectQueryWaitsForANewerEventsInspect() throws Exception {
+    deployAndSync();
+    engine.holdInspects = true;
+    engine.put(container(API, "api", ContainerInfo.RUNNING, 9000));
+    Future<Message<JsonObject>> answer = vertx.eventBus().request(Addresses.CONTAINERS_INSPECT,
+        new JsonObject().put("container", API));
+    FakeDockerEngine.HeldInspect queried = engine.nextHeldInspect();
+    engine.stream().emit("start", API);
+    FakeDockerEngine.HeldInspect evented = engine.nextHeldInspect();
+    ContainerInfo later = container(API, "api-renamed", ContainerInfo.RUNNING, 9000);
+    queried.answer(engine); // the older picture ("api")
+    engine.put(later);
+    evented.answer(engine);
+    JsonObject body = await(answer).body();
+    assertEquals("api-renamed", body.getJsonObject("container").getString("name"));
+    assertEquals("api-renamed", nextContainer().getString("name"));
   }
 
   @Test

@@ -88,6 +88,80 @@ class ForwardProxyTest {
   }
 
   /**
+   * A tap holds the stream to the client at a byte offset: the client gets exactly the bytes
+   * before it (the rest waits, also past the remote's EOF), then all of it once the tap lets go,
+   * byte-exact and in order; the tap saw every byte both ways. (The held bytes keep their SSH
+   * window, so what is held stays under MINA's 2 MiB window here.)
+   */
+  @Test
+  void aTapHoldsTheClientsStreamAtAnOffsetUntilItLetsGo() throws Exception {
+    byte[] reply = Streams.random(1_500_000, 11);
+    int holdAt = 1_000_000;
+    CompletableFuture<Runnable> letGo = new CompletableFuture<>();
+    long[] seen = new long[2]; // written on the connection's loop only
+    long[] limit = {holdAt};
+    CompletableFuture<Long> clientBytesSeen = new CompletableFuture<>();
+    ConnectionTap.Factory taps = (local, limitRaised) -> new ConnectionTap() {
+      @Override
+      public void fromClient(io.netty.buffer.ByteBuf bytes) {
+        seen[0] += bytes.readableBytes();
+      }
+
+      @Override
+      public void fromRemote(io.netty.buffer.ByteBuf bytes) {
+        seen[1] += bytes.readableBytes();
+        if (seen[1] == reply.length) {
+          letGo.complete(() -> local.eventLoop().execute(() -> {
+            limit[0] = Long.MAX_VALUE;
+            limitRaised.run(); // on the connection's loop, as the tap contract says
+          }));
+        }
+      }
+
+      @Override
+      public long clientLimit() {
+        return limit[0];
+      }
+
+      @Override
+      public void closed() {
+        clientBytesSeen.complete(seen[0]);
+      }
+    };
+    int remote = ssh.serve(s -> {
+      try {
+        s.getInputStream().readNBytes(3);
+        s.getOutputStream().write(reply);
+        s.shutdownOutput();
+        s.getInputStream().readAllBytes();
+      } catch (IOException e) {
+        // peer went away: the client's assertion says what was lost
+      }
+    });
+    Channel listener = proxy.listen(new InetSocketAddress("127.0.0.1", 0), new ForwardTarget("127.0.0.1", remote),
+        taps, new ForwardCounters(), new DefaultChannelGroup(GlobalEventExecutor.INSTANCE), (e, p, i, o) -> { })
+        .sync().channel();
+    try (Socket client = new Socket("127.0.0.1", ((InetSocketAddress) listener.localAddress()).getPort())) {
+      client.setSoTimeout((int) TIMEOUT.toMillis());
+      client.getOutputStream().write("GET".getBytes());
+      byte[] before = client.getInputStream().readNBytes(holdAt);
+      assertArrayEquals(java.util.Arrays.copyOf(reply, holdAt), before);
+      // The whole reply reached the proxy (and its EOF): still nothing past the offset may arrive.
+      Runnable release = letGo.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      client.setSoTimeout(300);
+      assertThrows(java.net.SocketTimeoutException.class, () -> client.getInputStream().read(),
+          "a byte past the hold arrived");
+      client.setSoTimeout((int) TIMEOUT.toMillis());
+      release.run();
+      byte[] rest = client.getInputStream().readAllBytes();
+      assertArrayEquals(java.util.Arrays.copyOfRange(reply, holdAt, reply.length), rest);
+    } finally {
+      ForwardProxy.unlisten(listener);
+    }
+    assertEquals(3, clientBytesSeen.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+  }
+
+  /**
    * Key exchanges forced back to back while streams write and remote closes race them. MINA
    * holds channel-data writes of non-MINA threads during a key exchange; a writer that held a
    * lock the reader thread needed (for the peer's CLOSE) then stopped the key exchange, and with

@@ -1,6 +1,7 @@
 package dev.docktunnel.forward;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -103,6 +104,47 @@ class ForwardVerticleTest {
       s.shutdownOutput();
       return new String(s.getInputStream().readAllBytes());
     }
+  }
+
+  JsonObject settled(String containerId, long timeoutMs) throws Exception {
+    return vertx.eventBus().<JsonObject>request(Addresses.FORWARDS_SETTLED,
+            new JsonObject().put("containerId", containerId).put("timeoutMs", timeoutMs))
+        .await(20, TimeUnit.SECONDS).body();
+  }
+
+  /**
+   * The Docker socket's "are this container's forwards up?": answered at once for a container
+   * without forwards, when its forward turns active (not before), and at the timeout with the
+   * forward's pending status when the remote never answers.
+   */
+  @Test
+  void settledQueryAnswersWhenTheContainersForwardsAreActiveOrAtItsTimeout() throws Exception {
+    deploy(ConflictStrategy.FAIL);
+    JsonObject none = settled("nothing-here", 5_000);
+    assertTrue(none.getBoolean("settled"));
+    assertEquals(0, none.getJsonArray("forwards").size());
+
+    int remote = ssh.serve(InProcessSsh::echo);
+    int local = freePort();
+    publish(running("bbb", remote, local)); // its forward exists (pending) before the query comes
+    JsonObject up = settled("bbb", 20_000);
+    assertTrue(up.getBoolean("settled"), up.encode());
+    assertEquals("active", up.getJsonArray("forwards").getJsonObject(0).getString("status"));
+    assertEquals("ping", echoThrough(local, "ping"), "settled means a client is served");
+
+    int dead = InProcessSsh.deadPort();
+    publish(running("ccc", dead, freePort()));
+    awaitStatus(status("pending", dead));
+    JsonObject timedOut = settled("ccc", 300);
+    assertFalse(timedOut.getBoolean("settled"));
+    JsonObject forward = timedOut.getJsonArray("forwards").getJsonObject(0);
+    assertEquals("pending", forward.getString("status"));
+    assertTrue(forward.getString("reason").contains("did not answer") || forward.getString("reason")
+        .contains("probing"), forward.getString("reason"));
+
+    var bad = vertx.eventBus().request(Addresses.FORWARDS_SETTLED, new JsonObject().put("containerId", "x"));
+    assertTrue(assertThrows(Exception.class, () -> bad.await(5, TimeUnit.SECONDS)).getMessage()
+        .contains("timeoutMs"));
   }
 
   @Test

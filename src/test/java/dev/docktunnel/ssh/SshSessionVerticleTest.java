@@ -97,7 +97,7 @@ class SshSessionVerticleTest {
         new DocktunnelConfig.Ssh(Duration.ofSeconds(5), keepaliveInterval, keepaliveCountMax, minDelay,
             maxDelay, progressTimeout, pty, waitForHost),
         new DocktunnelConfig.Forwarding(List.of("127.0.0.1"), List.of(), List.of(),
-            DocktunnelConfig.ConflictStrategy.FAIL), 0, 0);
+            DocktunnelConfig.ConflictStrategy.FAIL), 0, 0, DocktunnelConfig.Docker.DEFAULT);
   }
 
   private DocktunnelConfig config(List<Path> identities) {

@@ -27,7 +27,8 @@ class HostStateTest {
       list.add(forward("c" + i, 10000 + i, bytes));
     }
     return new HostState(HostState.VERSION, "root@box:22", 4242, true, null, T0, T0.plusSeconds(5), "s-2",
-        new HostState.Ssh("connected", null, T0.plusSeconds(2)), list, 41234, null);
+        new HostState.Ssh("connected", null, T0.plusSeconds(2)), list, 41234, null,
+        new HostState.DockerSocket("/home/me/.docktunnel/root-box-22-3f9a1c2b/docker.sock", true, 2, 31, 1));
   }
 
   @Test
@@ -36,8 +37,8 @@ class HostStateTest {
     JsonObject json = state.toJson();
     assertEquals(Set.of("version", "host", "pid", "running", "stoppedAt", "startedAt", "updatedAt", "sessionId",
         "ssh", "forwards",
-        // beyond the contract: where the daemon's HTTP API and event bridge listen
-        "httpPort", "bridgePort"), json.fieldNames());
+        // beyond the contract: where the daemon's HTTP API and event bridge listen, its Docker socket
+        "httpPort", "bridgePort", "dockerSocket"), json.fieldNames());
     assertEquals(Set.of("state", "reason", "since"), json.getJsonObject("ssh").fieldNames());
     assertEquals(Set.of("containerId", "containerName", "localAddress", "localPort", "remotePort", "status",
         "reason", "sessionId", "createdAt", "updatedAt", "bytesIn", "bytesOut",

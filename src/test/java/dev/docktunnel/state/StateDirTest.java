@@ -35,6 +35,18 @@ class StateDirTest {
   }
 
   @Test
+  void theDockerSocketIsDockerSockInTheSocketFolderWithOrWithoutOpening() throws IOException {
+    Path dir = tmp.resolve("state");
+    Path expected = dir.toAbsolutePath().resolve("root-box-22-0123abcd/docker.sock");
+    assertEquals(expected, StateDir.dockerSocketIn(dir.toAbsolutePath(), HOST));
+    assertTrue(Files.notExists(dir), "dockerSocketIn only names the path");
+    StateDir stateDir = StateDir.open(dir, HOST);
+    assertEquals(expected, stateDir.dockerSocket());
+    assertEquals(stateDir.socketDir().resolve(StateDir.DOCKER_SOCKET), stateDir.dockerSocket());
+    assertFalse(Files.exists(stateDir.dockerSocket()), "open makes the folder, not the socket (the daemon binds it)");
+  }
+
+  @Test
   void narrowsAWiderModeOnDirsItOwns() throws IOException {
     Path dir = Files.createDirectory(tmp.resolve("state"));
     Path sockets = Files.createDirectory(dir.resolve(HOST.value()));

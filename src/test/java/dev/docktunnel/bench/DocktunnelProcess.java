@@ -2,6 +2,7 @@ package dev.docktunnel.bench;
 
 import dev.docktunnel.ssh.SshTargetResolver;
 import dev.docktunnel.state.HostId;
+import dev.docktunnel.state.StateDir;
 import dev.docktunnel.testbed.Testbed;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -75,7 +76,7 @@ final class DocktunnelProcess implements AutoCloseable {
 
     private static Path dockerSocketIn(Path stateDir, Testbed testbed) {
         HostId id = HostId.of(SshTargetResolver.resolve(testbed.sshUri(), Path.of("/dev/null")));
-        return stateDir.toAbsolutePath().resolve(id.value()).resolve("docker.sock");
+        return StateDir.dockerSocketIn(stateDir.toAbsolutePath(), id);
     }
 
     long pid() {

@@ -51,13 +51,13 @@ record BenchOptions(Mode mode, Path out, Path jar, int repetitions, int iperfSec
             "Runs as root: it builds a network namespace with sshd and dockerd (the testbed).");
 
     static BenchOptions quick(Path out, Path jar) {
-        return new BenchOptions(Mode.QUICK, out, jar, 1, 1, 3, 1_000, 200, 20, 3, 10, 20, 3, ALL_GROUPS);
+        return new BenchOptions(Mode.QUICK, out, jar, 1, 1, 3, 1_000, 200, 20, 3, 10, 20, 10, ALL_GROUPS);
     }
 
     static BenchOptions full(Path out, Path jar) {
         // Warm-ups are long enough for a JVM to reach steady state on that path (per-connection
         // code is compiled after a few thousand connections); every path gets the same.
-        return new BenchOptions(Mode.FULL, out, jar, 5, 10, 10, 10_000, 5_000, 200, 3_000, 100, 100, 20, ALL_GROUPS);
+        return new BenchOptions(Mode.FULL, out, jar, 5, 10, 10, 10_000, 5_000, 200, 3_000, 100, 100, 50, ALL_GROUPS);
     }
 
     /** Parses the command line; throws {@link IllegalArgumentException} with the usage for a bad one. */

@@ -25,11 +25,13 @@ import java.util.Set;
  * @param startContainers    containers started one by one for start → accepting latency
  * @param dockerPsRuns       measured {@code docker ps} per Docker socket path and repetition
  * @param dockerPsWarmup     discarded {@code docker ps} per path before them (first repetition only)
+ * @param dockerApiWarmup    discarded connections with {@code GET /_ping} per socket path before those
  * @param groups             what runs: the forwarded-port rows, the Docker socket rows, or both ({@code --only})
  */
 record BenchOptions(Mode mode, Path out, Path jar, int repetitions, int iperfSeconds, int warmupIperfSeconds,
                     int pingPongRoundTrips, int pingPongWarmup, int httpRequests, int httpWarmup,
-                    int startContainers, int dockerPsRuns, int dockerPsWarmup, Set<Measure.Group> groups) {
+                    int startContainers, int dockerPsRuns, int dockerPsWarmup, int dockerApiWarmup,
+                    Set<Measure.Group> groups) {
 
     enum Mode { QUICK, FULL }
 
@@ -51,13 +53,13 @@ record BenchOptions(Mode mode, Path out, Path jar, int repetitions, int iperfSec
             "Runs as root: it builds a network namespace with sshd and dockerd (the testbed).");
 
     static BenchOptions quick(Path out, Path jar) {
-        return new BenchOptions(Mode.QUICK, out, jar, 1, 1, 3, 1_000, 200, 20, 3, 10, 20, 10, ALL_GROUPS);
+        return new BenchOptions(Mode.QUICK, out, jar, 1, 1, 3, 1_000, 200, 20, 3, 10, 20, 10, 1_000, ALL_GROUPS);
     }
 
     static BenchOptions full(Path out, Path jar) {
         // Warm-ups are long enough for a JVM to reach steady state on that path (per-connection
         // code is compiled after a few thousand connections); every path gets the same.
-        return new BenchOptions(Mode.FULL, out, jar, 5, 10, 10, 10_000, 5_000, 200, 3_000, 100, 100, 50, ALL_GROUPS);
+        return new BenchOptions(Mode.FULL, out, jar, 5, 10, 10, 10_000, 5_000, 200, 3_000, 100, 100, 50, 3_000, ALL_GROUPS);
     }
 
     /** Parses the command line; throws {@link IllegalArgumentException} with the usage for a bad one. */
@@ -88,7 +90,7 @@ record BenchOptions(Mode mode, Path out, Path jar, int repetitions, int iperfSec
         return new BenchOptions(o.mode, o.out, o.jar, repetitions == null ? o.repetitions : repetitions,
                 seconds == null ? o.iperfSeconds : seconds, o.warmupIperfSeconds, o.pingPongRoundTrips,
                 o.pingPongWarmup, o.httpRequests, o.httpWarmup, o.startContainers, o.dockerPsRuns, o.dockerPsWarmup,
-                groups);
+                o.dockerApiWarmup, groups);
     }
 
     boolean runs(Measure.Group group) {

@@ -186,6 +186,7 @@ record BenchReport(BenchOptions options, JsonObject machine, Results results, In
                 .put("startContainers", options.startContainers())
                 .put("dockerPsRuns", options.dockerPsRuns())
                 .put("dockerPsWarmup", options.dockerPsWarmup())
+                .put("dockerApiWarmup", options.dockerApiWarmup())
                 .put("dockerSaveImageMiB", BulkImage.SIZE_MIB)
                 .put("groups", new JsonArray(options.groups().stream()
                         .map(g -> g.name().toLowerCase(Locale.ROOT)).toList()))

@@ -26,7 +26,7 @@ class BenchReportTest {
     private static BenchReport report(Results results, Set<Measure.Group> groups) {
         BenchOptions quick = BenchOptions.quick(Path.of("target", "x.json"), BenchOptions.DEFAULT_JAR);
         BenchOptions options = new BenchOptions(quick.mode(), quick.out(), quick.jar(), 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-                groups);
+                1, groups);
         return BenchReport.of(options, new JsonObject().put("nproc", 2), results, Instant.EPOCH, Instant.EPOCH);
     }
 

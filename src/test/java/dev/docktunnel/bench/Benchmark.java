@@ -279,6 +279,11 @@ public final class Benchmark {
                 if (docker != null) {
                     checkNotStopping();
                     List<DockerPath> dockerOrder = rotated(results.dockerPaths(), rep);
+                    if (rep == 0) {
+                        log("warm-up: %d connections with GET /_ping per Docker socket path (discarded)",
+                                options.dockerApiWarmup());
+                        docker.warmUpApi(results, dockerOrder, options.dockerApiWarmup());
+                    }
                     log("docker ps: %d rounds through every Docker socket path (%d warm-up)", options.dockerPsRuns(),
                             rep == 0 ? options.dockerPsWarmup() : 0);
                     docker.measurePs(results, dockerOrder, rep, rep == 0 ? options.dockerPsWarmup() : 0,

@@ -6,6 +6,12 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -17,6 +23,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -38,6 +47,7 @@ final class DockerSocketRows implements AutoCloseable {
      */
     private static final int DOCKER_SSH_WARMUP = 3;
     private static final Duration PS_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration PING_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration SAVE_TIMEOUT = Duration.ofSeconds(180);
     private static final String SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
     private static final File DEV_NULL = new File("/dev/null");
@@ -196,6 +206,103 @@ final class DockerSocketRows implements AutoCloseable {
             results.addRawPerPath("dockerPsMicros", path.id(), Stats.microsecondHistogram(samples));
             log("  rep %d docker ps %-27s p50 %8.1f ms  p99 %8.1f ms", rep + 1, path.label(), p50, p99);
         }
+    }
+
+    // ---------------------------------------------------------------- API warm-up
+
+    /**
+     * Before the first repetition's {@code docker ps}: {@code requests} cycles of connect, {@code
+     * GET /_ping}, read to EOF, close, through every socket path (not {@code docker -H ssh://}),
+     * at most {@link Probes#WARMUP_LIMIT} per path. docktunnel's per-connection code needs a few
+     * thousand connections to be compiled; a docker CLI process per connection would take minutes.
+     * Discarded, as the iperf3 warm-up is; a failure is noted on the path's {@code docker ps} rows.
+     */
+    void warmUpApi(Results results, List<DockerPath> order, int requests) {
+        ScheduledExecutorService closer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "bench-ping-deadline");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            warmUpApi(results, order, requests, closer);
+        } finally {
+            closer.shutdownNow();
+        }
+    }
+
+    private void warmUpApi(Results results, List<DockerPath> order, int requests, ScheduledExecutorService closer) {
+        for (DockerPath path : order) {
+            if (!path.available() || path.id().equals(DockerPath.DOCKER_SSH)) {
+                continue; // docker -H ssh:// has no local socket, and nothing to warm
+            }
+            Path socket = Path.of(path.dockerHost().substring("unix://".length()));
+            List<Double> micros = new ArrayList<>();
+            long end = System.nanoTime() + Probes.WARMUP_LIMIT.toNanos();
+            try {
+                while (micros.size() < requests && System.nanoTime() < end) {
+                    long start = System.nanoTime();
+                    ping(socket, closer);
+                    micros.add((System.nanoTime() - start) / 1e3);
+                }
+                log("  warm-up GET /_ping %-24s %5d connections, p50 %.2f ms", path.label(), micros.size(),
+                        Stats.percentile(micros, 50) / 1e3);
+            } catch (IOException e) {
+                String message = "warm-up GET /_ping " + (micros.size() + 1) + " through " + socket + ": " + e.getMessage();
+                log("  FAILED %s", message);
+                results.fail(Measure.DOCKER_PS_P50, path.id(), message);
+            }
+        }
+    }
+
+    /** One {@code GET /_ping} over a new connection to {@code socket}, read to EOF, checked for 200 OK. */
+    private static void ping(Path socket, ScheduledExecutorService closer) throws IOException {
+        ByteBuffer request = ByteBuffer.wrap("GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
+        ByteBuffer buffer = ByteBuffer.allocate(4096);
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            // A peer that never answers: closing the channel ends the blocked read (a bounded wait).
+            ScheduledFuture<?> deadline = closer.schedule(() -> closeQuietly(channel), PING_TIMEOUT.toMillis(),
+                    TimeUnit.MILLISECONDS);
+            channel.connect(UnixDomainSocketAddress.of(socket));
+            while (request.hasRemaining()) {
+                channel.write(request);
+            }
+            // Read the answer by its Content-Length and close, as the docker CLI does: waiting for the
+            // server's EOF instead costs ~40 ms through ssh -L (sshd sends the channel's EOF as a
+            // second small packet without TCP_NODELAY: Nagle against the client's delayed ACK).
+            while (!answerComplete(buffer) && channel.read(buffer) >= 0) {
+                if (!buffer.hasRemaining()) {
+                    throw new IOException("more than " + buffer.capacity() + " bytes in answer to GET /_ping");
+                }
+            }
+            deadline.cancel(false);
+        } catch (AsynchronousCloseException e) {
+            throw new IOException("no complete answer within " + PING_TIMEOUT.toSeconds() + " s", e);
+        }
+        String answer = new String(buffer.array(), 0, buffer.position(), StandardCharsets.ISO_8859_1);
+        if (!answer.startsWith("HTTP/1.1 200 ") || !answer.endsWith("\r\n\r\nOK")) {
+            throw new IOException("unexpected answer to GET /_ping: " + firstLine(answer));
+        }
+    }
+
+    /** Whether {@code buffer} (filled up to its position) holds an answer's headers and its whole Content-Length body. */
+    static boolean answerComplete(ByteBuffer buffer) {
+        String text = new String(buffer.array(), 0, buffer.position(), StandardCharsets.ISO_8859_1);
+        int headersEnd = text.indexOf("\r\n\r\n");
+        if (headersEnd < 0) {
+            return false;
+        }
+        for (String line : text.substring(0, headersEnd).split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("Content-Length")) {
+                try {
+                    return text.length() - headersEnd - 4 >= Integer.parseInt(line.substring(colon + 1).trim());
+                } catch (NumberFormatException e) {
+                    return false; // read to EOF, and the check of the answer names it
+                }
+            }
+        }
+        return false; // no length: the answer ends with the connection
     }
 
     private long psWithRetry(DockerPath path) throws IOException {
@@ -381,6 +488,14 @@ final class DockerSocketRows implements AutoCloseable {
                 "-o", "StreamLocalBindUnlink=yes", "-c", Benchmark.GCM,
                 "-L", local + ":" + testbed.dockerSocket(), testbed.sshDestination()));
         return command;
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // it is being closed anyway: the read it ends reports the timeout
+        }
     }
 
     private static String shellQuote(String s) {

@@ -2,11 +2,9 @@ package dev.docktunnel.cli;
 
 import dev.docktunnel.cli.DockerCli.DockerCliException;
 import dev.docktunnel.config.ConfigException;
-import dev.docktunnel.config.ConfigLoader;
 import dev.docktunnel.state.HostId;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +42,7 @@ public final class ContextCommand implements Callable<Integer> {
   static final Duration DOCKER_TIMEOUT = Duration.ofSeconds(15);
   static final String CONTEXT_PREFIX = "docktunnel-";
   /** Runs of what docker context names do not allow (they match ^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$). */
+  private static final Pattern EDGE_DASHES = Pattern.compile("^-+|-+$");
   private static final Pattern NOT_ALLOWED = Pattern.compile("[^a-zA-Z0-9_.+-]+");
   private static final String SSH_SCHEME = "ssh://";
 
@@ -70,8 +69,7 @@ public final class ContextCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     DockerSocketHost target;
     try {
-      target = DockerSocketHost.select(spec.name(), hostOptions, hostOptions.select(ConfigLoader.forThisProcess()),
-          Clock.systemUTC().instant(), HostStatusReader::pidAlive);
+      target = DockerSocketHost.select(spec.name(), hostOptions);
     } catch (ConfigException e) {
       err.println("docktunnel: " + e.getMessage());
       return ExitCodes.USAGE;
@@ -129,15 +127,7 @@ public final class ContextCommand implements Callable<Integer> {
   }
 
   private static String trimDashes(String text) {
-    int start = 0;
-    int end = text.length();
-    while (start < end && text.charAt(start) == '-') {
-      start++;
-    }
-    while (end > start && text.charAt(end - 1) == '-') {
-      end--;
-    }
-    return text.substring(start, end);
+    return EDGE_DASHES.matcher(text).replaceAll("");
   }
 
   /**

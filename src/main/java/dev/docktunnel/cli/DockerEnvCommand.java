@@ -1,10 +1,8 @@
 package dev.docktunnel.cli;
 
 import dev.docktunnel.config.ConfigException;
-import dev.docktunnel.config.ConfigLoader;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -48,8 +46,7 @@ public final class DockerEnvCommand implements Callable<Integer> {
     }
     DockerSocketHost target;
     try {
-      target = DockerSocketHost.select(spec.name(), hostOptions, hostOptions.select(ConfigLoader.forThisProcess()),
-          Clock.systemUTC().instant(), HostStatusReader::pidAlive);
+      target = DockerSocketHost.select(spec.name(), hostOptions);
     } catch (ConfigException e) {
       err.println("docktunnel: " + e.getMessage());
       return ExitCodes.USAGE;

@@ -1,5 +1,6 @@
 package dev.docktunnel.cli;
 
+import dev.docktunnel.config.ConfigLoader;
 import dev.docktunnel.config.ConfigException;
 import dev.docktunnel.state.HostId;
 import dev.docktunnel.state.HostState;
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +30,12 @@ import java.util.function.LongPredicate;
  *     yet; null when docker can use the socket now
  */
 record DockerSocketHost(HostId id, String host, Path socket, String warning) {
+
+  /** Selects the host for {@code command} as given on this process's command line, now. */
+  static DockerSocketHost select(String command, HostOptions options) {
+    return select(command, options, options.select(ConfigLoader.forThisProcess()), Clock.systemUTC().instant(),
+        HostStatusReader::pidAlive);
+  }
 
   /**
    * Selects the host.

@@ -29,8 +29,14 @@ import java.util.List;
  * stream or an unparseable report, or after {@link #engineClosed}, it reports nothing more. The
  * bytes are the caller's to pass on regardless.
  *
+ * <p>To hold a response back from its first byte, note {@link #engineOffset()} before handing a
+ * piece to {@link #fromEngine}: a {@link Listener#responseBegins} at {@code offset} during that
+ * call means the piece's bytes from {@code offset - thatOffset} on are the response's.
+ *
  * <p>Single-threaded: call it from the one thread that moves the connection's bytes, in the order
- * they pass. Listener methods must not call back into the observer.
+ * they pass. Listener methods must not call back into the observer; an exception thrown by one
+ * reaches the caller of {@code fromClient}, {@code fromEngine} or {@code engineClosed}, and leaves
+ * the observer in no defined state (stop using it).
  */
 public final class HttpExchangeObserver {
   /** The largest message head (start line and header fields) followed; a larger one is unparseable. */
@@ -182,7 +188,8 @@ public final class HttpExchangeObserver {
           undecidedBytes += to - i;
           i = to;
         }
-        case ENDED -> stop(Direction.CLIENT, (to - i) + " bytes after the client's end of stream");
+        case ENDED -> stop(Direction.CLIENT, "bytes after the client's end of stream, at client offset "
+            + (clientOffset - (to - i)));
         default -> throw new IllegalStateException("client state " + clientState);
       }
     }
@@ -203,8 +210,8 @@ public final class HttpExchangeObserver {
         case BETWEEN -> {
           Exchange exchange = exchanges.peekFirst();
           if (exchange == null) {
-            stop(Direction.ENGINE, (to - i) + " bytes from the engine with no request outstanding: "
-                + quote(bytes, i, to));
+            stop(Direction.ENGINE, "bytes from the engine with no request outstanding, at engine offset "
+                + (base + i));
             return;
           }
           exchange.messageOffset = base + i;
@@ -479,12 +486,6 @@ public final class HttpExchangeObserver {
       appendEscaped(out, bytes[k]);
     }
     return out.append(to > end ? "...\"" : "\"").toString();
-  }
-
-  static String quote(ByteBuf buf, int from, int to) {
-    byte[] bytes = new byte[Math.min(to - from, 81)];
-    buf.getBytes(from, bytes);
-    return quote(bytes, 0, to - from > 80 ? 81 : bytes.length);
   }
 
   static String quote(byte b) {

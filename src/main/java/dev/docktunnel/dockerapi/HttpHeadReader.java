@@ -35,7 +35,6 @@ final class HttpHeadReader {
   private String transferEncoding;
   private String contentType;
   private String upgrade;
-  private boolean connectionUpgrade;
   private boolean expectContinue;
 
   HttpHeadReader(Kind kind, int maxHeadBytes) {
@@ -61,7 +60,6 @@ final class HttpHeadReader {
     transferEncoding = null;
     contentType = null;
     upgrade = null;
-    connectionUpgrade = false;
     expectContinue = false;
   }
 
@@ -135,10 +133,6 @@ final class HttpHeadReader {
 
   String upgrade() {
     return upgrade;
-  }
-
-  boolean connectionUpgrade() {
-    return connectionUpgrade;
   }
 
   boolean expectContinue() {
@@ -277,11 +271,7 @@ final class HttpHeadReader {
       int semi = value.indexOf(';');
       contentType = (semi < 0 ? value : value.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
     } else if (nameIs("upgrade", colon)) {
-      upgrade = value(colon, n);
-    } else if (nameIs("connection", colon)) {
-      for (String token : value(colon, n).split(",")) {
-        connectionUpgrade |= token.trim().equalsIgnoreCase("upgrade");
-      }
+      upgrade = value(colon, n); // the engine upgrades on Upgrade alone, without Connection: upgrade
     } else if (nameIs("expect", colon)) {
       expectContinue |= value(colon, n).equalsIgnoreCase("100-continue");
     }

@@ -14,6 +14,7 @@ import io.netty.channel.socket.DuplexChannel;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -31,8 +32,9 @@ import java.nio.channels.SocketChannel;
  * {@link io.netty.channel.socket.SocketChannelConfig} ({@code isAllowHalfClosure} begins with
  * {@code instanceof SocketChannelConfig}, per {@code javap -c}), and that channel's config is a
  * {@code DefaultChannelConfig} implementing {@code DuplexChannelConfig} only. So its
- * ALLOW_HALF_CLOSURE is ignored and the peer's FIN closes the channel, cutting any reply still
- * being written ({@code echo hi | docker exec -i c cat} loses "hi"). Pinned by {@code
+ * ALLOW_HALF_CLOSURE is ignored (ServerBootstrap even logs it as an unknown option for that
+ * channel) and the peer's FIN closes the channel, cutting any reply still being written: the
+ * case of {@code echo hi | docker exec -i c cat}, whose stdin EOF comes before "hi". Pinned by {@code
  * UnixStreamChannelTest#nettysDomainSocketChannelCutsTheReplyAtTheFin}. Epoll's domain socket is
  * out for the reason in {@link ForwardProxy}'s constructor. Here the config is a {@link
  * UnixStreamChannelConfig}; the read loop, the events and the end of input are
@@ -78,15 +80,10 @@ public final class UnixStreamChannel extends AbstractNioByteChannel implements D
   }
 
   private static SocketChannel requireUnix(SocketChannel socket) {
-    SocketAddress local;
-    try {
-      local = socket.getLocalAddress();
-    } catch (IOException e) {
-      throw new IllegalArgumentException("UnixStreamChannel needs an open socket: " + e.getMessage(), e);
-    }
-    // An unbound UNIX socket reports an empty path; an unbound INET socket reports null.
-    if (!(local instanceof UnixDomainSocketAddress)) {
-      throw new IllegalArgumentException("UnixStreamChannel wraps a UNIX-family SocketChannel, not one bound to " + local);
+    // A JDK SocketChannel is INET, INET6 or UNIX, and only the INET ones have TCP_NODELAY (an
+    // unconnected UNIX socket has no address to tell it by).
+    if (socket.supportedOptions().contains(StandardSocketOptions.TCP_NODELAY)) {
+      throw new IllegalArgumentException("UnixStreamChannel wraps a UNIX-family SocketChannel, not a TCP one");
     }
     return socket;
   }

@@ -43,6 +43,18 @@ class StatusTableTest {
   }
 
   @Test
+  void theDockerSocketLineShowsItsPathAndCountsWhileLiveOnly() {
+    HostState base = StatusFixtures.running(7, List.of());
+    HostState.DockerSocket socket = new HostState.DockerSocket("/s/root-box-22-1/docker.sock", true, 2, 14, 1);
+    HostState live = new HostState(base.version(), base.host(), base.pid(), true, null, base.startedAt(),
+        base.updatedAt(), base.sessionId(), base.ssh(), List.of(), null, null, socket);
+    assertEquals("DOCKER unix:///s/root-box-22-1/docker.sock  2 connection(s), 14 request(s), 1 stream(s)",
+        StatusTable.render(live, null, T0.plusSeconds(5)).lines().toList().get(2));
+    assertEquals("DOCKER unix:///s/root-box-22-1/docker.sock  not listening",
+        StatusTable.render(live, "not running (PID 7 is gone)", T0.plusSeconds(5)).lines().toList().get(2));
+  }
+
+  @Test
   void noForwardsIsSaidInWords() {
     String table = StatusTable.render(StatusFixtures.running(1, List.of()), null, T0.plusSeconds(5));
     assertEquals("no forwards (no running container publishes a TCP port)", table.lines().toList().get(2));

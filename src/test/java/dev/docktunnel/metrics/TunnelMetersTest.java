@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.bus.ActivityBytes;
+import dev.docktunnel.bus.DockerSocketStatus;
 import dev.docktunnel.bus.ActivityConnection;
 import dev.docktunnel.bus.ContainersSynced;
 import dev.docktunnel.bus.ContainersUnsynced;
@@ -92,6 +93,22 @@ class TunnelMetersTest {
     meters.onBytes(new ActivityBytes("a/tcp/80", "c1", 8080, 2000, 20, 0, 4, 2, T0)); // late: not resurrected
     assertTrue(registry.find(TunnelMeters.FORWARD_BYTES).tags("forward", "a/tcp/80").meters().isEmpty());
     assertEquals(List.of("b/tcp/81"), meters.forwardIds());
+  }
+
+  @Test
+  void dockerSocketMetersReadItsLastStatusAndAreZeroBeforeIt() {
+    assertEquals(0, gauge("docktunnel.docker.socket.listening"));
+    assertEquals(0, counter("docktunnel.docker.requests"));
+    meters.onDockerSocket(new DockerSocketStatus("/s/docker.sock", true, null, 2, 9, 1, 31, 1, 3, 4000, 500, T0));
+    assertEquals(1, gauge("docktunnel.docker.socket.listening"));
+    assertEquals(2, gauge("docktunnel.docker.connections.open"));
+    assertEquals(9, counter("docktunnel.docker.connections"));
+    assertEquals(1, counter("docktunnel.docker.connections.failed"));
+    assertEquals(31, counter("docktunnel.docker.requests"));
+    assertEquals(1, gauge("docktunnel.docker.streams.open"));
+    assertEquals(3, counter("docktunnel.docker.start.hold.timeouts"));
+    assertEquals(4000, counter("docktunnel.docker.bytes", "direction", "in"));
+    assertEquals(500, counter("docktunnel.docker.bytes", "direction", "out"));
   }
 
   @Test

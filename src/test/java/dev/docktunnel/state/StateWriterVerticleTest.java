@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.bus.ActivityBytes;
 import dev.docktunnel.bus.Addresses;
+import dev.docktunnel.bus.DockerSocketStatus;
 import dev.docktunnel.bus.Endpoint;
 import dev.docktunnel.bus.Facts;
 import io.vertx.core.Vertx;
@@ -126,6 +127,20 @@ class StateWriterVerticleTest {
     HostState back = HostState.fromJson(doc);
     assertEquals(41234, back.httpPort());
     assertEquals(41234, await(s -> Integer.valueOf(41234).equals(s.httpPort())).httpPort(), "recorded in the file");
+  }
+
+  /** The Docker socket's fact is kept as dockerSocket; the stop's record says it no longer listens. */
+  @Test
+  void theDockerSocketIsRecordedAndMarkedNotListeningAtTheStop() throws Exception {
+    String id = vertx.deployVerticle(new StateWriterVerticle(file(), "ssh://u@h", Clock.systemUTC()))
+        .await(10, TimeUnit.SECONDS);
+    Facts.publish(vertx.eventBus(), Addresses.DOCKER_SOCKET, new DockerSocketStatus("/s/h/docker.sock", true, null,
+        2, 5, 0, 14, 1, 0, 100, 200, Instant.now()));
+    HostState.DockerSocket live = await(s -> s.dockerSocket() != null).dockerSocket();
+    assertEquals(new HostState.DockerSocket("/s/h/docker.sock", true, 2, 14, 1), live);
+    vertx.undeploy(id).await(10, TimeUnit.SECONDS);
+    HostState stopped = await(s -> !s.running());
+    assertEquals(new HostState.DockerSocket("/s/h/docker.sock", false, 0, 14, 0), stopped.dockerSocket());
   }
 
   @Test

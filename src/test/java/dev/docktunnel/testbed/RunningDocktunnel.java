@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -53,12 +54,19 @@ public final class RunningDocktunnel implements AutoCloseable {
 
   /** Starts and waits until the SSH session is up. */
   public static RunningDocktunnel start(Testbed testbed, JsonObject extra) throws Exception {
+    return start(testbed, extra, Optional.empty());
+  }
+
+  /** Starts with the local Docker socket at {@code dockerSocket} and waits until the session is up. */
+  public static RunningDocktunnel start(Testbed testbed, JsonObject extra, Optional<Path> dockerSocket)
+      throws Exception {
     Vertx vertx = Vertx.vertx();
     FactRecorder forwardStatus = FactRecorder.on(vertx, Addresses.FORWARD_STATUS);
     FactRecorder containers = FactRecorder.on(vertx, Addresses.CONTAINER);
     FactRecorder sshStates = FactRecorder.on(vertx, Addresses.SSH_STATE);
     try {
-      Docktunnel app = Docktunnel.start(vertx, config(testbed, extra)).await(WAIT.toSeconds(), TimeUnit.SECONDS);
+      Docktunnel app = Docktunnel.start(vertx, config(testbed, extra), dockerSocket)
+          .await(WAIT.toSeconds(), TimeUnit.SECONDS);
       app.ssh().firstConnection().await(WAIT.toSeconds(), TimeUnit.SECONDS);
       return new RunningDocktunnel(vertx, app, forwardStatus, containers, sshStates);
     } catch (Exception e) {

@@ -13,7 +13,7 @@ package dev.docktunnel.bench;
  * @param client    the tunnel's local process (ssh or the docktunnel JVM) whose CPU is counted; null for direct
  */
 record BenchPath(String id, String label, String how, String host, int iperfPort, int echoPort, int httpPort,
-                 ProcessHandle client) {
+                 ProcessHandle client) implements MeasuredPath {
 
     static final String DIRECT = "direct";
     static final String SSH_GCM = "ssh-L-gcm";
@@ -21,6 +21,6 @@ record BenchPath(String id, String label, String how, String host, int iperfPort
     static final String SSH_PTY_GCM = "ssh-tt-L-gcm";
     static final String DOCKTUNNEL = "docktunnel";
 
-    /** Every ratio in the report is against this path of the same run. */
+    /** Every ratio of the port rows is against this path of the same run. */
     static final String BASELINE = SSH_GCM;
 }

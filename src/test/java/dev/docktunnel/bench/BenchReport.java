@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -23,7 +24,6 @@ import java.util.Locale;
 record BenchReport(BenchOptions options, JsonObject machine, Results results, Instant startedAt,
                           Instant finishedAt) {
 
-    static final String DOCKER_SOCKET_NOT_APPLICABLE = "n/a: docktunnel has no local Docker socket yet";
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")
             .withZone(ZoneOffset.UTC);
 
@@ -59,18 +59,32 @@ record BenchReport(BenchOptions options, JsonObject machine, Results results, In
             t.append(String.format("WARNING: the CPUs were %.0f%% busy before the start (other processes); "
                     + "these numbers are not comparable with a quiet run%n", busy * 100));
         }
+        List<String> baselines = new ArrayList<>();
+        if (!results.paths().isEmpty()) {
+            baselines.add(baselineLabel + " (port rows)");
+        }
+        if (!results.dockerPaths().isEmpty()) {
+            baselines.add(label(DockerPath.BASELINE) + " (Docker socket rows)");
+        }
         t.append(String.format("median [min–max] over repetitions; ratio = path ÷ %s of this run; "
-                + "targets (issue 3) are informational%n%n", baselineLabel));
+                + "targets (issues 3, 9) are informational%n%n", String.join(" or ", baselines)));
         String row = "%-44s %11s  %-21s %8s  %s%n";
         t.append(String.format(row, "measure / path", "median", "[min–max]", "ratio", "target"));
         t.append("-".repeat(118)).append('\n');
+        Measure.Group group = null;
         for (Measure measure : Measure.values()) {
+            List<MeasuredPath> paths = results.pathsOf(measure);
+            if (paths.isEmpty()) {
+                continue; // its group did not run (--only)
+            }
+            if (measure.group() != group && measure.group() == Measure.Group.DOCKER) {
+                t.append(String.format("-- local Docker socket: the docker CLI through each path; ratio ÷ %s --%n",
+                        label(DockerPath.BASELINE)));
+            }
+            group = measure.group();
             t.append(measure.label).append(" (").append(measure.unit).append(", ")
                     .append(measure.better == Measure.Better.HIGHER ? "higher" : "lower").append(" is better)\n");
-            for (BenchPath path : results.paths()) {
-                if (!measure.appliesTo(path)) {
-                    continue;
-                }
+            for (MeasuredPath path : paths) {
                 Results.Summary s = results.summary(measure, path.id());
                 String value;
                 String range = "";
@@ -85,30 +99,34 @@ record BenchReport(BenchOptions options, JsonObject machine, Results results, In
                     }
                 }
                 Double ratio = results.ratio(measure, path.id());
-                String target = "";
-                if (path.id().equals(BenchPath.DOCKTUNNEL) && measure.target != null) {
-                    target = targetCell(measure);
+                List<String> targets = new ArrayList<>();
+                if (path.id().equals(measure.group().docktunnel)) {
+                    for (Measure.Target target : measure.targets) {
+                        targets.add(targetCell(measure, target));
+                    }
                 }
                 t.append(String.format(row, "  " + path.label(), value, range,
-                        ratio == null ? "" : String.format(Locale.ROOT, "%.2f×", ratio), target));
+                        ratio == null ? "" : String.format(Locale.ROOT, "%.2f×", ratio),
+                        String.join(";  ", targets)));
             }
         }
-        t.append(String.format("local Docker socket: docker cp / docker save of 200 MB%n  %s%n",
-                DOCKER_SOCKET_NOT_APPLICABLE));
         int met = 0;
         int judged = 0;
         for (Measure measure : Measure.values()) {
-            Double v = results.targetValue(measure);
-            if (measure.target != null) {
+            if (results.pathsOf(measure).isEmpty()) {
+                continue;
+            }
+            for (Measure.Target target : measure.targets) {
                 judged++;
-                if (v != null && measure.target.met(v)) {
+                Double v = results.targetValue(measure, target);
+                if (v != null && target.met(v)) {
                     met++;
                 }
             }
         }
         t.append(String.format("%ntargets met: %d of %d%n", met, judged));
         for (Measure measure : Measure.values()) {
-            for (BenchPath path : results.paths()) {
+            for (MeasuredPath path : results.pathsOf(measure)) {
                 if (results.summary(measure, path.id()) != null && !results.errors(measure, path.id()).isEmpty()) {
                     t.append(String.format("note: %s / %s: %s%n", measure.label, path.label(),
                             results.errors(measure, path.id()).get(0)));
@@ -122,18 +140,19 @@ record BenchReport(BenchOptions options, JsonObject machine, Results results, In
         return t.toString();
     }
 
-    private String targetCell(Measure measure) {
-        Double v = results.targetValue(measure);
+    private String targetCell(Measure measure, Measure.Target target) {
+        Double v = results.targetValue(measure, target);
         if (v == null) {
-            return measure.target.text() + "  ?";
+            return target.text() + "  ?";
         }
-        String shown = measure.target.onRatio() ? String.format(Locale.ROOT, "%.2f×", v) : number(v);
-        return measure.target.text() + "  " + (measure.target.met(v) ? "✓" : "✗") + " (" + shown + ")";
+        String shown = target.speedup() ? (v == 0 ? "∞" : BenchReport.number(1 / v)) + "× faster"
+                : target.onRatio() ? String.format(Locale.ROOT, "%.2f×", v) : number(v);
+        return target.text() + "  " + (target.met(v) ? "✓" : "✗") + " (" + shown + ")";
     }
 
     private String label(String pathId) {
-        return results.paths().stream().filter(p -> p.id().equals(pathId)).map(BenchPath::label).findFirst()
-                .orElse(pathId);
+        return results.allPaths().stream().filter(p -> p.id().equals(pathId)).map(MeasuredPath::label)
+                .findFirst().orElse(pathId);
     }
 
     /**
@@ -165,19 +184,30 @@ record BenchReport(BenchOptions options, JsonObject machine, Results results, In
                 .put("httpRequests", options.httpRequests())
                 .put("httpWarmup", options.httpWarmup())
                 .put("startContainers", options.startContainers())
+                .put("dockerPsRuns", options.dockerPsRuns())
+                .put("dockerPsWarmup", options.dockerPsWarmup())
+                .put("dockerApiWarmup", options.dockerApiWarmup())
+                .put("dockerSaveImageMiB", BulkImage.SIZE_MIB)
+                .put("groups", new JsonArray(options.groups().stream()
+                        .map(g -> g.name().toLowerCase(Locale.ROOT)).toList()))
                 .put("docktunnelJvmOptions", new JsonArray(DocktunnelProcess.JVM_OPTIONS))
                 .put("jar", options.jar().toString());
         JsonArray paths = new JsonArray();
-        for (BenchPath path : results.paths()) {
-            paths.add(new JsonObject().put("id", path.id()).put("label", path.label()).put("how", path.how()));
+        for (MeasuredPath path : results.allPaths()) {
+            JsonObject p = new JsonObject().put("id", path.id()).put("label", path.label()).put("how", path.how());
+            if (path instanceof DockerPath docker) {
+                p.put("dockerHost", docker.dockerHost()).put("unavailable", docker.unavailable());
+            }
+            paths.add(p);
         }
         JsonArray measures = new JsonArray();
         for (Measure measure : Measure.values()) {
+            List<MeasuredPath> applicable = results.pathsOf(measure);
+            if (applicable.isEmpty()) {
+                continue; // its group did not run (--only)
+            }
             JsonObject byPath = new JsonObject();
-            for (BenchPath path : results.paths()) {
-                if (!measure.appliesTo(path)) {
-                    continue;
-                }
+            for (MeasuredPath path : applicable) {
                 Results.Summary s = results.summary(measure, path.id());
                 JsonObject cell = new JsonObject()
                         .put("values", new JsonArray(List.copyOf(results.values(measure, path.id()))))
@@ -193,27 +223,32 @@ record BenchReport(BenchOptions options, JsonObject machine, Results results, In
             }
             JsonObject m = new JsonObject().put("id", measure.id()).put("label", measure.label)
                     .put("unit", measure.unit).put("better", measure.better.name().toLowerCase(Locale.ROOT))
+                    .put("group", measure.group().name().toLowerCase(Locale.ROOT))
+                    .put("baseline", measure.baseline())
                     .put("paths", byPath);
-            if (measure.target != null) {
-                Double v = results.targetValue(measure);
-                m.put("target", new JsonObject().put("text", measure.target.text())
-                        .put("judgedOn", measure.target.onRatio() ? "docktunnel ratio to " + BenchPath.BASELINE
-                                : "docktunnel median")
-                        .put("value", v).put("met", v == null ? null : measure.target.met(v)));
+            JsonArray targets = new JsonArray();
+            for (Measure.Target target : measure.targets) {
+                Double v = results.targetValue(measure, target);
+                String versus = target.versus() == null ? measure.baseline() : target.versus();
+                targets.add(new JsonObject().put("text", target.text())
+                        .put("judgedOn", target.onRatio() ? measure.group().docktunnel + " ratio to " + versus
+                                : measure.group().docktunnel + " median")
+                        .put("value", v).put("met", v == null ? null : target.met(v)));
             }
+            m.put("targets", targets);
             measures.add(m);
         }
         return new JsonObject()
-                .put("benchmark", "docktunnel vs ssh -L (issue 3)")
+                .put("benchmark", "docktunnel vs ssh -L (issues 3 and 9)")
                 .put("mode", options.mode().name().toLowerCase(Locale.ROOT))
                 .put("startedAt", startedAt.toString())
                 .put("finishedAt", finishedAt.toString())
                 .put("machine", machine)
                 .put("settings", settings)
                 .put("baseline", BenchPath.BASELINE)
+                .put("dockerBaseline", DockerPath.BASELINE)
                 .put("paths", paths)
                 .put("measures", measures)
-                .put("notApplicable", new JsonObject().put("local-docker-socket", DOCKER_SOCKET_NOT_APPLICABLE))
                 .put("missing", new JsonArray(missing()))
                 .put("raw", results.rawCopy());
     }

@@ -24,6 +24,10 @@ import java.util.concurrent.TimeUnit;
  * OpenSSH's default cipher, {@code ssh -tt -L} (a PTY session, so sshd sets TCP_NODELAY) with
  * aes128-gcm, and docktunnel. Each repetition measures every path before the next repetition
  * starts (rotating which path goes first), so drift hits all paths alike.
+ *
+ * <p>The local Docker socket rows (issue 9, {@link DockerSocketRows}): the docker CLI through the
+ * dockerd socket itself, an {@code ssh -N -L} forward of it (their baseline), {@code docker -H
+ * ssh://} and docktunnel's socket, in the same repetitions. {@code --only ports|docker} runs one half.
  */
 public final class Benchmark {
 
@@ -90,9 +94,11 @@ public final class Benchmark {
             log("WARNING: the CPUs were %.0f%% busy before the start: other processes compete with the paths "
                     + "measured, so these numbers are not comparable with a quiet run", busy * 100);
         }
-        log("%s mode: %d repetition(s), iperf3 -t %d, %d ping-pongs, %d HTTP requests, %d containers",
+        log("%s mode: %d repetition(s), iperf3 -t %d, %d ping-pongs, %d HTTP requests, %d containers, "
+                + "%d docker ps per path, docker save of %d MiB; running: %s",
                 options.mode().name().toLowerCase(), options.repetitions(), options.iperfSeconds(),
-                options.pingPongRoundTrips(), options.httpRequests(), options.startContainers());
+                options.pingPongRoundTrips(), options.httpRequests(), options.startContainers(),
+                options.dockerPsRuns(), BulkImage.SIZE_MIB, options.groups());
         Thread thisThread = Thread.currentThread();
         Thread onInterrupt = new Thread(() -> {
             stopping = true; // Ctrl-C / SIGTERM: no JSON from a run cut short
@@ -128,51 +134,68 @@ public final class Benchmark {
 
     /** Sets up containers and paths on the testbed, measures, and stops every process it started. */
     private Results runOn() {
-        log("building the iperf3 image and starting the containers");
-        IperfImage.build(testbed, Path.of(iperf3));
-        // Published ports are forwarded by docktunnel to the same local port: all must be free here.
-        List<Integer> ports = Ports.freeLoopbackPorts(3 + 3 * 3);
-        int iperfPort = ports.get(0);
-        int echoPort = ports.get(1);
-        int httpPort = ports.get(2);
-        IperfImage.runServer(testbed, "bench-iperf3", iperfPort);
-        testbed.runEchoServer("bench-echo", echoPort);
-        testbed.runHttpd("bench-httpd", httpPort);
+        boolean ports = options.runs(Measure.Group.PORTS);
+        List<Integer> localPorts = List.of();
+        int iperfPort = 0;
+        int echoPort = 0;
+        int httpPort = 0;
+        if (ports) {
+            log("building the iperf3 image and starting the containers");
+            IperfImage.build(testbed, Path.of(iperf3));
+            // Published ports are forwarded by docktunnel to the same local port: all must be free here.
+            localPorts = Ports.freeLoopbackPorts(3 + 3 * 3);
+            iperfPort = localPorts.get(0);
+            echoPort = localPorts.get(1);
+            httpPort = localPorts.get(2);
+            IperfImage.runServer(testbed, "bench-iperf3", iperfPort);
+            testbed.runEchoServer("bench-echo", echoPort);
+            testbed.runHttpd("bench-httpd", httpPort);
+        }
 
         List<Process> sshProcesses = new ArrayList<>();
         DocktunnelProcess docktunnel = null;
+        DockerSocketRows docker = null;
         try {
             List<BenchPath> paths = new ArrayList<>();
-            paths.add(new BenchPath(BenchPath.DIRECT, "direct (no SSH)",
-                    "host → " + testbed.namespaceIp() + ":P (the remote engine's published port, no SSH)",
-                    testbed.namespaceIp(), iperfPort, echoPort, httpPort, null));
-            paths.add(sshPath(sshProcesses, BenchPath.SSH_GCM, "ssh -N -L aes128-gcm",
-                    List.of("-c", GCM), List.of(), ports.subList(3, 6), iperfPort, echoPort, httpPort));
-            paths.add(sshPath(sshProcesses, BenchPath.SSH_DEFAULT, "ssh -N -L default cipher",
-                    List.of(), List.of(), ports.subList(6, 9), iperfPort, echoPort, httpPort));
-            paths.add(sshPath(sshProcesses, BenchPath.SSH_PTY_GCM, "ssh -tt -L aes128-gcm",
-                    List.of("-tt", "-c", GCM), List.of("sleep", "1000000"), ports.subList(9, 12),
-                    iperfPort, echoPort, httpPort));
+            if (ports) {
+                paths.add(new BenchPath(BenchPath.DIRECT, "direct (no SSH)",
+                        "host → " + testbed.namespaceIp() + ":P (the remote engine's published port, no SSH)",
+                        testbed.namespaceIp(), iperfPort, echoPort, httpPort, null));
+                paths.add(sshPath(sshProcesses, BenchPath.SSH_GCM, "ssh -N -L aes128-gcm",
+                        List.of("-c", GCM), List.of(), localPorts.subList(3, 6), iperfPort, echoPort, httpPort));
+                paths.add(sshPath(sshProcesses, BenchPath.SSH_DEFAULT, "ssh -N -L default cipher",
+                        List.of(), List.of(), localPorts.subList(6, 9), iperfPort, echoPort, httpPort));
+                paths.add(sshPath(sshProcesses, BenchPath.SSH_PTY_GCM, "ssh -tt -L aes128-gcm",
+                        List.of("-tt", "-c", GCM), List.of("sleep", "1000000"), localPorts.subList(9, 12),
+                        iperfPort, echoPort, httpPort));
+            }
+            if (options.runs(Measure.Group.DOCKER)) {
+                docker = DockerSocketRows.start(testbed);
+            }
 
             log("starting docktunnel (%s)", options.jar());
             docktunnel = DocktunnelProcess.start(testbed, options.jar(), testbed.workDir().resolve("bench-docktunnel"));
             docktunnel.awaitReady(DOCKTUNNEL_READY);
             DocktunnelProcess running = docktunnel;
-            // Watch for the listeners (no probe connection: it would count as traffic).
-            Poll.until("docktunnel forwarding ports " + List.of(iperfPort, echoPort, httpPort), Duration.ofSeconds(30),
-                    () -> {
-                        if (!running.isAlive()) {
-                            throw new IllegalStateException("docktunnel exited:\n" + running.tail());
-                        }
-                        return Ports.listeningOnLoopback(iperfPort) && Ports.listeningOnLoopback(echoPort)
-                                && Ports.listeningOnLoopback(httpPort);
-                    });
-            paths.add(new BenchPath(BenchPath.DOCKTUNNEL, "docktunnel",
-                    "java " + String.join(" ", DocktunnelProcess.JVM_OPTIONS) + " -jar " + options.jar() + " run ...",
-                    "127.0.0.1", iperfPort, echoPort, httpPort, docktunnel.handle()));
+            if (ports) {
+                List<Integer> forwarded = List.of(iperfPort, echoPort, httpPort);
+                // Watch for the listeners (no probe connection: it would count as traffic).
+                Poll.until("docktunnel forwarding ports " + forwarded, Duration.ofSeconds(30), () -> {
+                    if (!running.isAlive()) {
+                        throw new IllegalStateException("docktunnel exited:\n" + running.tail());
+                    }
+                    return forwarded.stream().allMatch(Ports::listeningOnLoopback);
+                });
+                paths.add(new BenchPath(BenchPath.DOCKTUNNEL, "docktunnel",
+                        "java " + String.join(" ", DocktunnelProcess.JVM_OPTIONS) + " -jar " + options.jar() + " run ...",
+                        "127.0.0.1", iperfPort, echoPort, httpPort, docktunnel.handle()));
+            }
+            if (docker != null) {
+                docker.addDocktunnel(docktunnel);
+            }
 
-            results = new Results(paths);
-            measureAll(docktunnel);
+            results = new Results(paths, docker == null ? List.of() : docker.paths());
+            measureAll(docktunnel, docker);
             return results;
         } catch (RuntimeException e) {
             if (docktunnel != null) {
@@ -186,6 +209,9 @@ public final class Benchmark {
             }
             for (Process ssh : sshProcesses) {
                 stop(ssh);
+            }
+            if (docker != null) {
+                docker.close();
             }
         }
     }
@@ -209,14 +235,17 @@ public final class Benchmark {
 
     // ---------------------------------------------------------------- the measurements
 
-    private void measureAll(DocktunnelProcess docktunnel) {
+    private void measureAll(DocktunnelProcess docktunnel, DockerSocketRows docker) {
+        boolean ports = options.runs(Measure.Group.PORTS);
         List<BenchPath> paths = results.paths();
         ProcStat.Status idle = null;
-        try {
-            idle = ProcStat.status(docktunnel.pid());
-        } catch (IOException e) {
-            results.fail(Measure.RSS_IDLE, BenchPath.DOCKTUNNEL, e.getMessage());
-            results.fail(Measure.THREADS_IDLE, BenchPath.DOCKTUNNEL, e.getMessage());
+        if (ports) {
+            try {
+                idle = ProcStat.status(docktunnel.pid());
+            } catch (IOException e) {
+                results.fail(Measure.RSS_IDLE, BenchPath.DOCKTUNNEL, e.getMessage());
+                results.fail(Measure.THREADS_IDLE, BenchPath.DOCKTUNNEL, e.getMessage());
+            }
         }
         if (idle != null) {
             results.add(Measure.RSS_IDLE, BenchPath.DOCKTUNNEL, idle.rssMib());
@@ -224,14 +253,16 @@ public final class Benchmark {
             log("docktunnel idle: RSS %.1f MiB, %d threads", idle.rssMib(), idle.threads());
         }
         try (ProcStat.Sampler sampler = new ProcStat.Sampler(docktunnel.pid(), SAMPLE_PERIOD_MILLIS)) {
-            log("warm-up: one %d s iperf3 run per path (discarded)", options.warmupIperfSeconds());
-            for (BenchPath path : paths) {
-                iperf(path, IperfMode.ONE_STREAM, options.warmupIperfSeconds(), -1);
+            if (ports) {
+                log("warm-up: one %d s iperf3 run per path (discarded)", options.warmupIperfSeconds());
+                for (BenchPath path : paths) {
+                    iperf(path, IperfMode.ONE_STREAM, options.warmupIperfSeconds(), -1);
+                }
             }
             for (int rep = 0; rep < options.repetitions(); rep++) {
                 List<BenchPath> order = rotated(paths, rep);
                 int repetition = rep;
-                for (IperfMode mode : IperfMode.values()) {
+                for (IperfMode mode : ports ? IperfMode.values() : new IperfMode[0]) {
                     for (BenchPath path : order) {
                         checkNotStopping();
                         measure(path, () -> iperf(path, mode, options.iperfSeconds(), repetition));
@@ -245,6 +276,24 @@ public final class Benchmark {
                     checkNotStopping();
                     measure(path, () -> http(path, repetition));
                 }
+                if (docker != null) {
+                    checkNotStopping();
+                    List<DockerPath> dockerOrder = rotated(results.dockerPaths(), rep);
+                    if (rep == 0) {
+                        log("warm-up: %d connections with GET /_ping per Docker socket path (discarded)",
+                                options.dockerApiWarmup());
+                        docker.warmUpApi(results, dockerOrder, options.dockerApiWarmup());
+                    }
+                    log("docker ps: %d rounds through every Docker socket path (%d warm-up)", options.dockerPsRuns(),
+                            rep == 0 ? options.dockerPsWarmup() : 0);
+                    docker.measurePs(results, dockerOrder, rep, rep == 0 ? options.dockerPsWarmup() : 0,
+                            options.dockerPsRuns());
+                    checkNotStopping();
+                    docker.measureSave(results, dockerOrder, rep);
+                }
+            }
+            if (!ports) {
+                return;
             }
             startLatency(docktunnel);
             ProcStat.Status max = sampler.max();
@@ -258,9 +307,10 @@ public final class Benchmark {
                 results.fail(Measure.RSS_LOAD, BenchPath.DOCKTUNNEL, why);
                 results.fail(Measure.THREADS_LOAD, BenchPath.DOCKTUNNEL, why);
             }
-        }
-        if (!docktunnel.isAlive()) {
-            log("docktunnel exited during the run:%n%s", docktunnel.tail());
+        } finally {
+            if (!docktunnel.isAlive()) {
+                log("docktunnel exited during the run:%n%s", docktunnel.tail());
+            }
         }
     }
 

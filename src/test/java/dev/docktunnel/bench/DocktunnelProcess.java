@@ -1,5 +1,8 @@
 package dev.docktunnel.bench;
 
+import dev.docktunnel.ssh.SshTargetResolver;
+import dev.docktunnel.state.HostId;
+import dev.docktunnel.state.StateDir;
 import dev.docktunnel.testbed.Testbed;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,11 +23,13 @@ final class DocktunnelProcess implements AutoCloseable {
 
     private final Process process;
     private final Path log;
+    private final Path dockerSocket;
     private final Thread killOnExit;
 
-    private DocktunnelProcess(Process process, Path log) {
+    private DocktunnelProcess(Process process, Path log, Path dockerSocket) {
         this.process = process;
         this.log = log;
+        this.dockerSocket = dockerSocket;
         // Ctrl-C on the benchmark must not leave a docktunnel behind: kill this child, by handle.
         this.killOnExit = new Thread(process::destroyForcibly, "bench-docktunnel-kill");
         Runtime.getRuntime().addShutdownHook(killOnExit);
@@ -39,6 +44,7 @@ final class DocktunnelProcess implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             Path log = dir.resolve("docktunnel.log");
+            Path stateDir = dir.resolve("state");
             List<String> command = new java.util.ArrayList<>();
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             command.addAll(JVM_OPTIONS);
@@ -48,16 +54,29 @@ final class DocktunnelProcess implements AutoCloseable {
                     "--known-hosts", testbed.knownHostsFile().toString(),
                     "--ssh-config", "/dev/null", // no user config leaks in
                     "--remote-docker-socket", testbed.dockerSocket().toString(),
-                    "--state-dir", dir.resolve("state").toString()));
+                    "--state-dir", stateDir.toString()));
             Process process = new ProcessBuilder(command)
                     .directory(dir.toFile()) // no conf/docktunnel.json here
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .start();
-            return new DocktunnelProcess(process, log);
+            return new DocktunnelProcess(process, log, dockerSocketIn(stateDir, testbed));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start docktunnel: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Where docktunnel listens for the docker CLI (issue 9): {@code <state-dir>/<host-id>/docker.sock},
+     * the host id derived from {@code --host} as {@code run} does (with {@code --ssh-config /dev/null}).
+     */
+    Path dockerSocket() {
+        return dockerSocket;
+    }
+
+    private static Path dockerSocketIn(Path stateDir, Testbed testbed) {
+        HostId id = HostId.of(SshTargetResolver.resolve(testbed.sshUri(), Path.of("/dev/null")));
+        return StateDir.dockerSocketIn(stateDir.toAbsolutePath(), id);
     }
 
     long pid() {

@@ -20,6 +20,7 @@ final class Results {
     }
 
     private final List<BenchPath> paths;
+    private final List<DockerPath> dockerPaths;
     private final Map<Measure, Map<String, List<Double>>> values = new EnumMap<>(Measure.class);
     private final Map<Measure, Map<String, List<String>>> errors = new EnumMap<>(Measure.class);
     /** Raw samples: {@code iperf3} runs, latency histograms per path and repetition, start latencies. */
@@ -28,14 +29,35 @@ final class Results {
             .put("pingPongMicros", new JsonObject())
             .put("httpMicros", new JsonObject())
             .put("startLatencyMillis", new JsonArray())
-            .put("resourceSamples", new JsonObject());
+            .put("resourceSamples", new JsonObject())
+            .put("dockerPsMicros", new JsonObject())
+            .put("dockerSaveRuns", new JsonArray());
 
-    Results(List<BenchPath> paths) {
+    /** The port paths and the Docker socket paths; either list is empty when its group does not run. */
+    Results(List<BenchPath> paths, List<DockerPath> dockerPaths) {
         this.paths = List.copyOf(paths);
+        this.dockerPaths = List.copyOf(dockerPaths);
     }
 
+    /** The port paths (forwarded ports). */
     List<BenchPath> paths() {
         return paths;
+    }
+
+    List<DockerPath> dockerPaths() {
+        return dockerPaths;
+    }
+
+    /** Every row's path: the port paths, then the Docker socket paths. */
+    List<MeasuredPath> allPaths() {
+        List<MeasuredPath> all = new ArrayList<>(paths);
+        all.addAll(dockerPaths);
+        return all;
+    }
+
+    /** The paths {@code measure} applies to in this run, in table order. */
+    List<MeasuredPath> pathsOf(Measure measure) {
+        return allPaths().stream().filter(measure::appliesTo).toList();
     }
 
     synchronized void add(Measure measure, String pathId, double value) {
@@ -66,25 +88,28 @@ final class Results {
                 v.stream().mapToDouble(Double::doubleValue).max().orElseThrow(), v.size());
     }
 
-    /** Median of the path over median of {@code ssh -N -L} (aes128-gcm), or null when either is missing. */
+    /** Median of the path over the median of its group's baseline, or null when either is missing. */
     synchronized Double ratio(Measure measure, String pathId) {
+        return ratio(measure, pathId, measure.baseline());
+    }
+
+    /** Median of the path over the median of {@code versusId}, or null when either is missing. */
+    synchronized Double ratio(Measure measure, String pathId, String versusId) {
         Summary own = summary(measure, pathId);
-        Summary base = summary(measure, BenchPath.BASELINE);
+        Summary base = summary(measure, versusId);
         if (own == null || base == null || base.median() == 0) {
             return null;
         }
         return own.median() / base.median();
     }
 
-    /** The value a target is judged on (ratio or docktunnel's median), or null when missing. */
-    synchronized Double targetValue(Measure measure) {
-        if (measure.target == null) {
-            return null;
+    /** The value a target is judged on (a ratio or docktunnel's median), or null when missing. */
+    synchronized Double targetValue(Measure measure, Measure.Target target) {
+        String docktunnel = measure.group().docktunnel;
+        if (target.onRatio()) {
+            return ratio(measure, docktunnel, target.versus() == null ? measure.baseline() : target.versus());
         }
-        if (measure.target.onRatio()) {
-            return ratio(measure, BenchPath.DOCKTUNNEL);
-        }
-        Summary s = summary(measure, BenchPath.DOCKTUNNEL);
+        Summary s = summary(measure, docktunnel);
         return s == null ? null : s.median();
     }
 
@@ -92,7 +117,7 @@ final class Results {
     synchronized List<String> missing() {
         List<String> missing = new ArrayList<>();
         for (Measure measure : Measure.values()) {
-            for (BenchPath path : paths) {
+            for (MeasuredPath path : allPaths()) {
                 if (measure.appliesTo(path) && values(measure, path.id()).isEmpty()) {
                     List<String> why = errors(measure, path.id());
                     missing.add(measure.id() + "/" + path.id() + (why.isEmpty() ? "" : ": " + why.get(0)));

@@ -702,7 +702,10 @@ public final class Testbed implements AutoCloseable {
                     // Room for many concurrent connections in tests and benchmarks.
                     "MaxStartups 100:30:200",
                     "MaxSessions 100",
-                    "Subsystem sftp internal-sftp"
+                    "Subsystem sftp internal-sftp",
+                    // Sessions' commands reach THIS testbed's dockerd (not /var/run/docker.sock), with
+                    // the testbed's CLI config: `docker -H ssh://` runs `docker system dial-stdio` here.
+                    "SetEnv DOCKER_HOST=" + dockerHost() + " DOCKER_CONFIG=" + workDir.resolve("docker-cli-config")
                     // No Ciphers line: OpenSSH's default list, which includes aes128-gcm@openssh.com.
                     ));
             lines.addAll(extraOptions);

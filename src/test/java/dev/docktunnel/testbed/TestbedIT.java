@@ -57,6 +57,14 @@ class TestbedIT {
     }
 
     @Test
+    void aSessionsDockerReachesTheTestbedsDockerd() {
+        // sshd_config's SetEnv DOCKER_HOST: what `docker -H ssh://` (dial-stdio) relies on.
+        ProcessResult result = testbed.exec(testbed.sshCommand("docker", "info", "--format", "{{.DockerRootDir}}"),
+                COMMAND_TIMEOUT).orThrow();
+        assertEquals(testbed.workDir().resolve("docker-data") + "\n", result.stdout());
+    }
+
+    @Test
     void sshRefusesAChangedHostKey() {
         Path wrongKnownHosts = testbed.writeWrongKnownHosts();
         List<String> command = new ArrayList<>(testbed.sshCommand("echo", "must-not-run"));

@@ -123,6 +123,9 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
     Optional<ClientSession> session = sessions.current();
     if (session.isPresent()) {
       openChannel(session.get());
+      // Read the request while the channel opens: it is sent the moment the open is confirmed
+      // (one read, at most one socket buffer, kept in the backlog; pumpToSsh reads on).
+      local.read();
     } else {
       sessions.wake(); // a user is waiting: try to reconnect now, not after the backoff
       startHold();

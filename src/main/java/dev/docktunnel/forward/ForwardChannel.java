@@ -71,6 +71,12 @@ final class ForwardChannel extends AsyncCapableClientChannel {
    */
   private final Object writeLock = new Object();
   private boolean peerClosed;
+  /** Set under {@link #writeLock} when the channel starts closing, before its CLOSE is written. */
+  private boolean closing;
+  /** DATA and EOF packets handed to the session and not yet written to the socket. */
+  private int writesInFlight;
+  /** The close to carry out once {@link #writesInFlight} drops to zero, or null. */
+  private Runnable afterWrites;
 
   private ForwardChannel(InetSocketAddress originator, RemoteEnd remote, Receiver receiver) {
     super(remote instanceof RemoteSocket ? DirectStreamLocalChannel.TYPE : DIRECT_TCPIP, false);
@@ -130,23 +136,32 @@ final class ForwardChannel extends AsyncCapableClientChannel {
     source.readBytes(packet.array(), packet.wpos(), length);
     packet.wpos(packet.wpos() + length);
     synchronized (writeLock) {
-      if (peerClosed || isClosing()) {
-        throw new EOFException("the remote closed the channel");
+      if (peerClosed || closing) {
+        throw new EOFException(peerClosed ? "the remote closed the channel" : "the channel is closing");
       }
       // As MINA's own forwarder does: marked internal, the write is queued during a key exchange
       // instead of blocking this thread until it ends. Blocked here, it would hold writeLock,
       // which MINA's reader thread needs for the peer's CLOSE, so the key exchange (read by that
       // thread) could never end: every forward stalled. The in-flight bound of the caller keeps
       // the queue small.
-      return ThreadUtils.runAsInternal(packet, this::writePacket);
+      return tracked(ThreadUtils.runAsInternal(packet, this::writePacket));
     }
   }
 
   /** Sends EOF, queued behind the data packets already written; nothing once the channel closes. */
   void writeEof() throws IOException {
     synchronized (writeLock) {
-      if (!peerClosed && !isClosing()) {
-        sendEof();
+      if (!peerClosed && !closing) {
+        tracked(sendEof());
+      }
+    }
+  }
+
+  /** Gives {@code bytes} back to the remote's window (a WINDOW_ADJUST when due); nothing once closing. */
+  void releaseWindow(long bytes) throws IOException {
+    synchronized (writeLock) {
+      if (!peerClosed && !closing) {
+        getLocalWindow().release(bytes);
       }
     }
   }
@@ -158,12 +173,79 @@ final class ForwardChannel extends AsyncCapableClientChannel {
     }
   }
 
+  /**
+   * Closes with CHANNEL_CLOSE once every DATA and EOF handed to the session is on the wire (see
+   * {@link #handleClose}); nothing is written from now on.
+   */
+  void closeGracefully() {
+    synchronized (writeLock) {
+      closing = true;
+      if (writesInFlight > 0) {
+        if (afterWrites == null) {
+          afterWrites = () -> close(false);
+        }
+        return;
+      }
+    }
+    close(false);
+  }
+
+  /** Counts a DATA or EOF write until it is on the wire. Called under {@link #writeLock}. */
+  private IoWriteFuture tracked(IoWriteFuture write) {
+    writesInFlight++;
+    write.addListener(done -> written());
+    return write;
+  }
+
+  private void written() {
+    Runnable then;
+    synchronized (writeLock) {
+      writesInFlight--;
+      if (writesInFlight > 0 || afterWrites == null) {
+        return;
+      }
+      then = afterWrites;
+      afterWrites = null;
+    }
+    then.run();
+  }
+
+  /** Marks the channel as closing before MINA writes its CLOSE, whoever closes it (MINA on a fault too). */
+  @Override
+  protected void preClose() {
+    synchronized (writeLock) {
+      closing = true;
+    }
+    super.preClose();
+  }
+
+  /**
+   * The peer's CLOSE. OpenSSH frees the channel when our CLOSE answers it, and drops the whole
+   * session for any DATA, EOF or WINDOW_ADJUST that arrives for it after ("data packet referred to
+   * nonexistent channel"). Ordering our writes before the answer is not enough: during a key
+   * exchange MINA queues channel data and can still write the CLOSE ahead of that queue (seen in
+   * sshd's log under RekeyIT#channelClosesRacingWritersAcrossRekeys, about 1 run in 3). So the
+   * answer waits until every write handed to the session is on the wire, and none is accepted
+   * after the CLOSE came.
+   */
   @Override
   public void handleClose() throws IOException {
     synchronized (writeLock) {
       peerClosed = true;
+      if (writesInFlight > 0) {
+        afterWrites = this::answerClose; // replaces a close of ours: the answer closes too
+        return;
+      }
     }
     super.handleClose();
+  }
+
+  private void answerClose() {
+    try {
+      super.handleClose();
+    } catch (IOException | RuntimeException e) {
+      close(true); // the session is going: nothing more to say on this channel
+    }
   }
 
   @Override

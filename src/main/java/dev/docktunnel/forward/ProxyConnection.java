@@ -294,6 +294,9 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
    * is still delivered; the channel's close then ends the connection. Anything else is a failure.
    */
   private void sshWriteFailed(Throwable cause) {
+    if (closed) {
+      return; // a write that completed after the connection ended: its backlog is gone
+    }
     if (ssh.closedByPeer()) {
       sshOpen = false;
       backlog.skipBytes(backlog.readableBytes()).discardReadComponents();
@@ -385,9 +388,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
         return;
       }
       try {
-        if (!ssh.isClosing()) { // a closing channel takes no window adjust
-          ssh.getLocalWindow().release(n);
-        }
+        ssh.releaseWindow(n); // a closing channel takes no window adjust
       } catch (IOException | RuntimeException e) {
         fail("SSH window update failed", e);
         return;
@@ -514,15 +515,16 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   }
 
   /**
-   * Closes the SSH channel with CHANNEL_CLOSE ({@code close(false)}; MINA's immediate close
-   * does not send it), forcing it if the peer does not answer in time.
+   * Closes the SSH channel with CHANNEL_CLOSE once its writes are on the wire
+   * ({@link ForwardChannel#closeGracefully}; MINA's immediate close does not send it), forcing it
+   * if the peer does not answer in time.
    */
   private void closeSsh() {
     ForwardChannel channel = ssh;
     if (channel == null || channel.isClosed()) {
       return;
     }
-    channel.close(false);
+    channel.closeGracefully();
     local.eventLoop().schedule(() -> {
       if (!channel.isClosed()) {
         channel.close(true);

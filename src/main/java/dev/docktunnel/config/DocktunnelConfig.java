@@ -162,4 +162,52 @@ public record DocktunnelConfig(
     public static final Duration DEFAULT_HOLD_START = Duration.ofSeconds(5);
     public static final Docker DEFAULT = new Docker(DEFAULT_HOLD_START);
   }
+
+  /**
+   * The idle lifecycle (issue 10; the loader fills it from {@code lifecycle.*}).
+   *
+   * @param provider {@code static}, {@code command} or {@code hetzner}
+   * @param idleTimeout how long without activity before the stop's warning
+   * @param gracePeriod how long the warning lasts before the stop
+   * @param connectionTimeout an open connection without bytes counts as activity this long
+   * @param wakeTimeout how long a client that woke the server is held for it
+   * @param command the {@code command} provider's shell commands
+   * @param hetzner the {@code hetzner} provider's settings
+   */
+  public record Lifecycle(String provider, Duration idleTimeout, Duration gracePeriod, Duration connectionTimeout,
+      Duration wakeTimeout, Command command, Hetzner hetzner) {
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(30);
+    public static final Duration DEFAULT_GRACE_PERIOD = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofHours(2);
+    public static final Duration DEFAULT_WAKE_TIMEOUT = Duration.ofSeconds(120);
+  }
+
+  /**
+   * The {@code command} provider: {@code sh -c} commands, each bounded by {@code timeout}.
+   *
+   * @param status prints {@code Running}, {@code Stopped} or {@code NotFound}
+   * @param start starts the server; may print a new address
+   * @param stop stops it
+   * @param destroy deletes it (null: not supported, a stop is used)
+   */
+  public record Command(String status, String start, String stop, String destroy, Duration timeout) {
+  }
+
+  /**
+   * The {@code hetzner} provider (Hetzner Cloud API).
+   *
+   * @param apiUrl the API's base URL ({@code https://api.hetzner.cloud/v1}; a stand-in in tests)
+   * @param tokenEnv the environment variable holding the API token
+   * @param tokenFile a 0600 file holding the token, used when the variable is unset (may be null)
+   * @param serverName the server's name (found by name, created with it)
+   * @param serverType e.g. {@code cx22}
+   * @param location e.g. {@code fsn1}
+   * @param image the image to create from when there is no snapshot, e.g. {@code docker-ce}
+   * @param sshKey the name of the SSH key (as registered in the project) the server gets
+   * @param volume the volume holding {@code /var/lib/docker}, kept across delete and create
+   * @param keep {@code volume} (attach the volume) or {@code snapshot} (snapshot before delete)
+   */
+  public record Hetzner(String apiUrl, String tokenEnv, Path tokenFile, String serverName, String serverType,
+      String location, String image, String sshKey, String volume, String keep) {
+  }
 }

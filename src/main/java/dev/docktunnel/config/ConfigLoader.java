@@ -1,8 +1,8 @@
 package dev.docktunnel.config;
 
+import dev.docktunnel.config.DocktunnelConfig.Command;
 import dev.docktunnel.config.DocktunnelConfig.ConflictStrategy;
 import dev.docktunnel.config.DocktunnelConfig.Docker;
-import dev.docktunnel.config.DocktunnelConfig.Command;
 import dev.docktunnel.config.DocktunnelConfig.Forwarding;
 import dev.docktunnel.config.DocktunnelConfig.Hetzner;
 import dev.docktunnel.config.DocktunnelConfig.HostKeyChecking;

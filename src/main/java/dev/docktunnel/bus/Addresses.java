@@ -57,6 +57,20 @@ public final class Addresses {
    */
   public static final String STATUS = "docktunnel.status";
 
+  /**
+   * Command: push the idle stop's deadline, {@code {"durationMs": n}} ({@code {}}: by the idle
+   * timeout), answered {@code {"stopAt": ISO or null, "state": ...}}. It changes state: never on
+   * the bridges' permitted lists; reached through the token-protected {@code POST /lifecycle/extend}.
+   */
+  public static final String LIFECYCLE_EXTEND = "docktunnel.lifecycle.extend";
+  /**
+   * Command: {@code {"action": "start"|"stop"|"status"}}, answered with the lifecycle status
+   * ({@code state}, {@code provider}, {@code reason}, {@code since}, {@code stopAt}, ...). Start and
+   * stop change state: never on the bridges' lists; reached through {@code POST /server/start},
+   * {@code POST /server/stop} (token) and {@code GET /server}.
+   */
+  public static final String LIFECYCLE_SERVER = "docktunnel.lifecycle.server";
+
   /** Every fact address: what the event bridges let subscribers receive. */
   public static final List<String> FACTS = List.of(SSH_STATE, CONTAINER, CONTAINERS_SYNCED,
       CONTAINERS_UNSYNCED, FORWARD_STATUS, ACTIVITY_CONNECTION, ACTIVITY_BYTES, ACTIVITY_DOCKER, DOCKER_SOCKET,

@@ -12,8 +12,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.LongPredicate;
 
 /**
@@ -45,15 +43,7 @@ record DockerSocketHost(HostId id, String host, Path socket, String warning) {
    */
   static DockerSocketHost select(String command, HostOptions options, HostOptions.Selection selection, Instant now,
       LongPredicate pidAlive) {
-    List<HostOptions.KnownHost> hosts = selection.hosts();
-    if (!selection.named() && hosts.size() != 1) {
-      throw new ConfigException(hosts.isEmpty()
-          ? "no host found: no <host-id>.state.json in state dir " + selection.stateDir() + "; name the host with "
-              + "--host (docktunnel " + command + " --host HOST), or the state dir with --state-dir"
-          : hosts.size() + " hosts in state dir " + selection.stateDir() + ": " + String.join(", ", labels(hosts))
-              + "; name one with --host (docktunnel " + command + " --host HOST)");
-    }
-    HostOptions.KnownHost known = hosts.get(0);
+    HostOptions.KnownHost known = selection.one(command);
     Path socket = StateDir.dockerSocketIn(selection.stateDir(), known.id());
     HostState state;
     try {
@@ -83,19 +73,6 @@ record DockerSocketHost(HostId id, String host, Path socket, String warning) {
       warning = null;
     }
     return new DockerSocketHost(known.id(), host, socket, warning);
-  }
-
-  /** The hosts as {@code run} was given them (from their state files; the id when unreadable). */
-  private static List<String> labels(List<HostOptions.KnownHost> hosts) {
-    List<String> labels = new ArrayList<>();
-    for (HostOptions.KnownHost h : hosts) {
-      try {
-        labels.add(HostStatusReader.readStateFile(h.stateFile()).host() + " (" + h.id().value() + ")");
-      } catch (IOException e) {
-        labels.add(h.id().value());
-      }
-    }
-    return labels;
   }
 
   /** The {@code command} line for this host (none: null), with the options given here that it needs too. */

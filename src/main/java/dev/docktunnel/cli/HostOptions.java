@@ -16,7 +16,8 @@ import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /**
- * The options {@code status}, {@code stop}, {@code docker-env} and {@code context} share to find
+ * The options {@code status}, {@code stop}, {@code docker-env}, {@code context}, {@code extend} and
+ * {@code server} share to find
  * a host's files: {@code --host} resolves exactly as {@code run} resolves it (the SSH config, then
  * {@link HostId}), so both name the same {@code <host-id>.state.json}; without it, every host with
  * a state file in the state dir. The state dir comes from the config like {@code run}'s.
@@ -25,7 +26,8 @@ final class HostOptions {
 
   @Option(names = "--host", paramLabel = "HOST",
       description = "the host as given to run: ssh://[user@]host[:port] or an alias from ~/.ssh/config; "
-          + "default: every host with a state file in the state dir (docker-env, context: the only one)")
+          + "default: every host with a state file in the state dir (docker-env, context, extend, server: "
+          + "the only one)")
   String host;
 
   @Option(names = "--state-dir", paramLabel = "DIR",
@@ -56,6 +58,37 @@ final class HostOptions {
     List<KnownHost> current() throws IOException {
       return named ? hosts : list(stateDir);
     }
+
+    /**
+     * The one host a single-host command ({@code docker-env}, {@code extend}, {@code server}) is
+     * about: the named one, or the only one in the state dir.
+     *
+     * @param command the command's name, for the hint in the errors
+     * @throws ConfigException (exit 2) when no host is named and the state dir has none or several
+     */
+    KnownHost one(String command) {
+      if (!named && hosts.size() != 1) {
+        throw new ConfigException(hosts.isEmpty()
+            ? "no host found: no <host-id>.state.json in state dir " + stateDir + "; name the host with "
+                + "--host (docktunnel " + command + " --host HOST), or the state dir with --state-dir"
+            : hosts.size() + " hosts in state dir " + stateDir + ": " + String.join(", ", labels(hosts))
+                + "; name one with --host (docktunnel " + command + " --host HOST)");
+      }
+      return hosts.get(0);
+    }
+  }
+
+  /** The hosts as {@code run} was given them (from their state files; the id when unreadable). */
+  private static List<String> labels(List<KnownHost> hosts) {
+    List<String> labels = new ArrayList<>();
+    for (KnownHost h : hosts) {
+      try {
+        labels.add(HostStatusReader.readStateFile(h.stateFile()).host() + " (" + h.id().value() + ")");
+      } catch (IOException e) {
+        labels.add(h.id().value());
+      }
+    }
+    return labels;
   }
 
   /**

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     versionProvider = VersionProvider.class,
     description = "Makes a remote Docker host feel local: its published ports on your loopback, over SSH.",
     subcommands = {RunCommand.class, StatusCommand.class, StopCommand.class, EventsCommand.class,
-        DockerEnvCommand.class, ContextCommand.class,
+        DockerEnvCommand.class, ContextCommand.class, ExtendCommand.class, ServerCommand.class,
         CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

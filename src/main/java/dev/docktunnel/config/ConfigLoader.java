@@ -1,15 +1,20 @@
 package dev.docktunnel.config;
 
+import dev.docktunnel.config.DocktunnelConfig.Command;
 import dev.docktunnel.config.DocktunnelConfig.ConflictStrategy;
 import dev.docktunnel.config.DocktunnelConfig.Docker;
 import dev.docktunnel.config.DocktunnelConfig.Forwarding;
+import dev.docktunnel.config.DocktunnelConfig.Hetzner;
 import dev.docktunnel.config.DocktunnelConfig.HostKeyChecking;
+import dev.docktunnel.config.DocktunnelConfig.Lifecycle;
 import dev.docktunnel.config.DocktunnelConfig.Ssh;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -18,12 +23,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -38,17 +41,26 @@ public final class ConfigLoader {
   /** The file {@link #find} looks for next, relative to the XDG config home. */
   public static final Path USER_FILE = Path.of("docktunnel", "docktunnel.json");
 
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
+  private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Set<String> TOP_LEVEL = Set.of("host", "identities", "knownHosts", "sshConfig",
-      "strictHostKeyChecking", "remoteDockerSocket", "stateDir", "ssh", "forwarding", "http", "bridge", "docker");
+      "strictHostKeyChecking", "remoteDockerSocket", "stateDir", "ssh", "forwarding", "http", "bridge", "docker",
+      "lifecycle");
   private static final Set<String> SSH_KEYS = Set.of("connectTimeout", "keepaliveInterval",
       "keepaliveCountMax", "reconnectMinDelay", "reconnectMaxDelay", "progressTimeout", "ptySession", "waitForHost");
   private static final Set<String> FORWARDING_KEYS = Set.of("bindAddresses", "include", "exclude",
       "conflictStrategy", "holdTimeout");
   private static final Set<String> PORT_KEYS = Set.of("port");
-  /** The sections, each with the settings it knows. */
+  private static final Set<String> LIFECYCLE_KEYS = Set.of("provider", "idleTimeout", "gracePeriod",
+      "connectionTimeout", "wakeTimeout", "command", "hetzner");
+  private static final Set<String> COMMAND_KEYS = Set.of("status", "start", "stop", "destroy", "timeout");
+  private static final Set<String> HETZNER_KEYS = Set.of("apiUrl", "tokenEnv", "tokenFile", "serverName",
+      "serverType", "location", "image", "sshKey", "volume", "keep");
+  /** The sections (by their dotted name, nested ones too), each with the settings it knows. */
   private static final Map<String, Set<String>> SECTIONS = Map.of("ssh", SSH_KEYS, "forwarding", FORWARDING_KEYS,
-      "http", PORT_KEYS, "bridge", PORT_KEYS, "docker", Set.of("holdStart"));
+      "http", PORT_KEYS, "bridge", PORT_KEYS, "docker", Set.of("holdStart"), "lifecycle", LIFECYCLE_KEYS,
+      "lifecycle.command", COMMAND_KEYS, "lifecycle.hetzner", HETZNER_KEYS);
+  /** The {@code lifecycle.provider} values. */
+  public static final List<String> PROVIDERS = List.of("static", "command", "hetzner");
 
   private final Path home;
   private final Path workingDir;
@@ -142,7 +154,30 @@ public final class ConfigLoader {
         // 0: a port the system picks, recorded in the state file for status and events.
         .put("http", new JsonObject().put("port", 0))
         .put("bridge", new JsonObject().put("port", 0))
-        .put("docker", new JsonObject().put("holdStart", "5s"));
+        .put("docker", new JsonObject().put("holdStart", "5s"))
+        .put("lifecycle", new JsonObject()
+            .put("provider", "static")
+            .put("idleTimeout", "30m")
+            .put("gracePeriod", "60s")
+            .put("connectionTimeout", "2h")
+            .put("wakeTimeout", "120s")
+            .put("command", new JsonObject()
+                .putNull("status")
+                .putNull("start")
+                .putNull("stop")
+                .putNull("destroy")
+                .put("timeout", "60s"))
+            .put("hetzner", new JsonObject()
+                .put("apiUrl", "https://api.hetzner.cloud/v1")
+                .put("tokenEnv", "HCLOUD_TOKEN")
+                .putNull("tokenFile")
+                .putNull("serverName")
+                .putNull("serverType")
+                .putNull("location")
+                .putNull("image")
+                .putNull("sshKey")
+                .putNull("volume")
+                .put("keep", "volume")));
   }
 
   /**
@@ -238,21 +273,30 @@ public final class ConfigLoader {
             + " (known: " + String.join(", ", new java.util.TreeSet<>(TOP_LEVEL)) + ")");
       }
       Object value = layer.getValue(key);
-      Set<String> known = SECTIONS.get(key);
-      if (known != null) {
-        if (!(value instanceof JsonObject section)) {
-          throw new ConfigException("setting '" + key + "' in " + source + " must be an object");
-        }
-        for (String sub : section.fieldNames()) {
-          if (!known.contains(sub)) {
-            throw new ConfigException("unknown setting '" + key + "." + sub + "' in " + source
-                + " (known: " + String.join(", ", new java.util.TreeSet<>(known)) + ")");
-          }
-          base.getJsonObject(key).put(sub, section.getValue(sub));
-        }
+      if (SECTIONS.containsKey(key)) {
+        mergeSection(base.getJsonObject(key), value, key, source);
       } else {
         checkShape(key, value, source);
         base.put(key, value);
+      }
+    }
+  }
+
+  /** Overlays one section ({@code name}, dotted when nested) setting by setting, nested sections too. */
+  private static void mergeSection(JsonObject base, Object value, String name, String source) {
+    if (!(value instanceof JsonObject section)) {
+      throw new ConfigException("setting '" + name + "' in " + source + " must be an object");
+    }
+    Set<String> known = SECTIONS.get(name);
+    for (String sub : section.fieldNames()) {
+      if (!known.contains(sub)) {
+        throw new ConfigException("unknown setting '" + name + "." + sub + "' in " + source
+            + " (known: " + String.join(", ", new java.util.TreeSet<>(known)) + ")");
+      }
+      if (SECTIONS.containsKey(name + "." + sub)) {
+        mergeSection(base.getJsonObject(sub), section.getValue(sub), name + "." + sub, source);
+      } else {
+        base.put(sub, section.getValue(sub));
       }
     }
   }
@@ -333,7 +377,99 @@ public final class ConfigLoader {
             positive(fwd, "forwarding", "holdTimeout")),
         localPort(c.getJsonObject("http"), "http.port"),
         localPort(c.getJsonObject("bridge"), "bridge.port"),
-        new Docker(positive(c.getJsonObject("docker"), "docker", "holdStart")));
+        new Docker(positive(c.getJsonObject("docker"), "docker", "holdStart")),
+        lifecycle(c.getJsonObject("lifecycle")));
+  }
+
+  /**
+   * The {@code lifecycle} section: every value's type is checked whichever provider is chosen
+   * (a typo in an unused section would bite the day it is chosen); what a provider needs is
+   * required only when it is the one chosen.
+   */
+  private Lifecycle lifecycle(JsonObject l) {
+    String provider = string(l, "lifecycle.provider", "provider");
+    if (!PROVIDERS.contains(provider)) {
+      throw new ConfigException("setting 'lifecycle.provider' must be 'static', 'command' or 'hetzner', not '"
+          + provider + "'");
+    }
+    Duration idle = positive(l, "lifecycle", "idleTimeout");
+    Duration grace = positive(l, "lifecycle", "gracePeriod");
+    Duration connection = positive(l, "lifecycle", "connectionTimeout");
+    Duration wake = positive(l, "lifecycle", "wakeTimeout");
+    JsonObject cmd = l.getJsonObject("command");
+    Command command = new Command(optional(cmd, "lifecycle.command", "status"),
+        optional(cmd, "lifecycle.command", "start"), optional(cmd, "lifecycle.command", "stop"),
+        optional(cmd, "lifecycle.command", "destroy"), positive(cmd, "lifecycle.command", "timeout"));
+    if (provider.equals("command")) {
+      String when = "lifecycle.provider 'command'";
+      require(command.status(), "lifecycle.command.status", when,
+          "a shell command printing Running, Stopped or NotFound");
+      require(command.start(), "lifecycle.command.start", when, "a shell command that starts the server");
+      require(command.stop(), "lifecycle.command.stop", when, "a shell command that stops the server");
+    }
+    return new Lifecycle(provider, idle, grace, connection, wake, command, hetzner(l.getJsonObject("hetzner"),
+        provider.equals("hetzner")));
+  }
+
+  private Hetzner hetzner(JsonObject h, boolean chosen) {
+    String section = "lifecycle.hetzner";
+    String apiUrl = string(h, section + ".apiUrl", "apiUrl").trim();
+    try {
+      URI uri = new URI(apiUrl);
+      if (!("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) || uri.getHost() == null) {
+        throw new URISyntaxException(apiUrl, "not an http(s) URL with a host");
+      }
+    } catch (URISyntaxException e) {
+      throw new ConfigException("setting 'lifecycle.hetzner.apiUrl' must be an https URL like "
+          + "https://api.hetzner.cloud/v1, not '" + apiUrl + "'");
+    }
+    String tokenEnv = string(h, section + ".tokenEnv", "tokenEnv").trim();
+    if (!ENV_NAME.matcher(tokenEnv).matches()) {
+      throw new ConfigException("setting 'lifecycle.hetzner.tokenEnv' must be an environment variable's name like "
+          + "HCLOUD_TOKEN, not '" + tokenEnv + "'");
+    }
+    String tokenFile = optional(h, section, "tokenFile");
+    String keep = string(h, section + ".keep", "keep").trim();
+    if (!keep.equals("volume") && !keep.equals("snapshot")) {
+      throw new ConfigException("setting 'lifecycle.hetzner.keep' must be 'volume' or 'snapshot', not '" + keep + "'");
+    }
+    Hetzner hetzner = new Hetzner(apiUrl, tokenEnv, tokenFile == null ? null : path(tokenFile),
+        optional(h, section, "serverName"), optional(h, section, "serverType"), optional(h, section, "location"),
+        optional(h, section, "image"), optional(h, section, "sshKey"), optional(h, section, "volume"), keep);
+    if (chosen) {
+      String when = "lifecycle.provider 'hetzner'";
+      require(hetzner.serverName(), section + ".serverName", when, "the server's name, e.g. docktunnel-box");
+      require(hetzner.serverType(), section + ".serverType", when, "a server type, e.g. cx22");
+      require(hetzner.location(), section + ".location", when, "a location, e.g. fsn1");
+      require(hetzner.sshKey(), section + ".sshKey", when, "the name of an SSH key in the project");
+      if (keep.equals("volume")) {
+        // With a snapshot rule the server comes back from its latest snapshot; an image is then optional.
+        require(hetzner.image(), section + ".image", when + " and keep 'volume'",
+            "the image to create the server from, e.g. docker-ce");
+        require(hetzner.volume(), section + ".volume", when + " and keep 'volume'",
+            "the volume holding /var/lib/docker");
+      }
+    }
+    return hetzner;
+  }
+
+  /** A string setting that may be null (unset); given, it must be a string with text. */
+  private static String optional(JsonObject section, String sectionName, String key) {
+    Object v = section.getValue(key);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof String s) || s.isBlank()) {
+      throw new ConfigException("setting '" + sectionName + "." + key + "' must be a non-empty string or null, not "
+          + describe(v));
+    }
+    return s.trim();
+  }
+
+  private static void require(String value, String name, String when, String what) {
+    if (value == null) {
+      throw new ConfigException("setting '" + name + "' is required with " + when + ": " + what);
+    }
   }
 
   /** A port for one of our own local endpoints: 0 lets the system pick one. */
@@ -401,21 +537,15 @@ public final class ConfigLoader {
     return duration(ssh, "ssh", key);
   }
 
-  /** Durations are written like {@code 500ms}, {@code 15s}, {@code 5m}, {@code 1h}. */
+  /** Durations are written like {@code 500ms}, {@code 15s}, {@code 5m}, {@code 1h} ({@link DurationText}). */
   private static Duration duration(JsonObject section, String sectionName, String key) {
     Object v = section.getValue(key);
-    Matcher m = v instanceof String s ? DURATION.matcher(s.trim().toLowerCase(Locale.ROOT)) : null;
-    if (m == null || !m.matches()) {
+    Duration d = v instanceof String s ? DurationText.parseOrNull(s) : null;
+    if (d == null) {
       throw new ConfigException("setting '" + sectionName + "." + key
-          + "' must be a duration like 500ms, 15s, 5m or 1h, not " + v);
+          + "' must be a duration like " + DurationText.EXAMPLES + ", not " + v);
     }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      default -> Duration.ofHours(n);
-    };
+    return d;
   }
 
   private static <T> List<T> list(JsonObject o, String key, String name, Function<String, T> parse) {

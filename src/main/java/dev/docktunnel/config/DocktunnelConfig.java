@@ -22,6 +22,7 @@ import java.util.List;
  * @param httpPort the HTTP API's port on 127.0.0.1; 0: any free port (recorded in the state file)
  * @param bridgePort the TCP event-bus bridge's port on 127.0.0.1; 0: any free port (recorded too)
  * @param docker the local Docker API socket's settings
+ * @param lifecycle the idle lifecycle: when the server is stopped and how it is woken
  */
 public record DocktunnelConfig(
     String host,
@@ -35,12 +36,13 @@ public record DocktunnelConfig(
     Forwarding forwarding,
     int httpPort,
     int bridgePort,
-    Docker docker) {
+    Docker docker,
+    Lifecycle lifecycle) {
 
   /** The same config for another host. */
   public DocktunnelConfig withHost(String otherHost) {
     return new DocktunnelConfig(otherHost, identities, knownHosts, sshConfig, strictHostKeyChecking,
-        remoteDockerSocket, stateDir, ssh, forwarding, httpPort, bridgePort, docker);
+        remoteDockerSocket, stateDir, ssh, forwarding, httpPort, bridgePort, docker, lifecycle);
   }
 
   /** How unknown host keys are treated; changed keys are always refused. */
@@ -164,7 +166,7 @@ public record DocktunnelConfig(
   }
 
   /**
-   * The idle lifecycle (issue 10; the loader fills it from {@code lifecycle.*}).
+   * The idle lifecycle, from the {@code lifecycle} settings.
    *
    * @param provider {@code static}, {@code command} or {@code hetzner}
    * @param idleTimeout how long without activity before the stop's warning
@@ -180,6 +182,9 @@ public record DocktunnelConfig(
     public static final Duration DEFAULT_GRACE_PERIOD = Duration.ofSeconds(60);
     public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofHours(2);
     public static final Duration DEFAULT_WAKE_TIMEOUT = Duration.ofSeconds(120);
+    /** The {@code static} provider with the default timings: the server is always there. */
+    public static final Lifecycle DEFAULT = new Lifecycle("static", DEFAULT_IDLE_TIMEOUT, DEFAULT_GRACE_PERIOD,
+        DEFAULT_CONNECTION_TIMEOUT, DEFAULT_WAKE_TIMEOUT, Command.NONE, Hetzner.DEFAULT);
   }
 
   /**
@@ -189,8 +194,13 @@ public record DocktunnelConfig(
    * @param start starts the server; may print a new address
    * @param stop stops it
    * @param destroy deletes it (null: not supported, a stop is used)
+   * @param timeout each command's bound; one that takes longer is killed and fails
    */
   public record Command(String status, String start, String stop, String destroy, Duration timeout) {
+    /** The default of {@code lifecycle.command.timeout}. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+    /** No commands (the default). */
+    public static final Command NONE = new Command(null, null, null, null, DEFAULT_TIMEOUT);
   }
 
   /**
@@ -209,5 +219,10 @@ public record DocktunnelConfig(
    */
   public record Hetzner(String apiUrl, String tokenEnv, Path tokenFile, String serverName, String serverType,
       String location, String image, String sshKey, String volume, String keep) {
+    /** The default of {@code lifecycle.hetzner.apiUrl}. */
+    public static final String DEFAULT_API_URL = "https://api.hetzner.cloud/v1";
+    /** The defaults: the public API, the token in {@code HCLOUD_TOKEN}, keep a volume; nothing named yet. */
+    public static final Hetzner DEFAULT = new Hetzner(DEFAULT_API_URL, "HCLOUD_TOKEN", null, null, null, null, null,
+        null, null, "volume");
   }
 }

@@ -36,8 +36,9 @@ class BridgePolicyTest {
 
   @Test
   void nothingMayBeSentOrPublishedToAFactOrAnyOtherAddress() {
+    // The lifecycle's commands change state (extend, start, stop): only the token-protected HTTP API reaches them.
     for (String address : new String[] {Addresses.FORWARD_STATUS, Addresses.SSH_STATE, "docktunnel.other",
-        "x"}) {
+        "x", Addresses.LIFECYCLE_EXTEND, Addresses.LIFECYCLE_SERVER}) {
       assertEquals(BridgePolicy.ACCESS_DENIED, policy.decide("send", address, "r").code(), address);
       assertEquals(BridgePolicy.ACCESS_DENIED, policy.decide("publish", address, null).code(), address);
     }

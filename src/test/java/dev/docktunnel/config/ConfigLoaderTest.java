@@ -117,6 +117,111 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void lifecycleDefaultsAreTheStaticProviderWithTheDocumentedTimings() {
+    DocktunnelConfig.Lifecycle l = loader().load(null, new JsonObject().put("host", "h")).lifecycle();
+    assertEquals("static", l.provider());
+    assertEquals(Duration.ofMinutes(30), l.idleTimeout());
+    assertEquals(Duration.ofSeconds(60), l.gracePeriod());
+    assertEquals(Duration.ofHours(2), l.connectionTimeout());
+    assertEquals(Duration.ofSeconds(120), l.wakeTimeout());
+    assertEquals(DocktunnelConfig.Command.NONE, l.command());
+    assertEquals(DocktunnelConfig.Hetzner.DEFAULT, l.hetzner());
+    assertEquals(DocktunnelConfig.Lifecycle.DEFAULT, l, "the record's DEFAULT is the loader's defaults");
+  }
+
+  @Test
+  void commandProviderFromTheFileNeedsStatusStartAndStop() throws Exception {
+    Path file = dir.resolve("c.json");
+    Files.writeString(file, "{\"host\":\"h\",\"lifecycle\":{\"provider\":\"command\",\"idleTimeout\":\"10m\","
+        + "\"gracePeriod\":\"15m\",\"command\":{\"status\":\"box status\",\"start\":\" box start \","
+        + "\"stop\":\"box stop\",\"timeout\":\"90s\"}}}");
+    DocktunnelConfig.Lifecycle l = loader().load(file, new JsonObject()).lifecycle();
+    assertEquals("command", l.provider());
+    assertEquals(Duration.ofMinutes(10), l.idleTimeout());
+    assertEquals(Duration.ofMinutes(15), l.gracePeriod(), "a grace period above the idle timeout is allowed");
+    assertEquals(new DocktunnelConfig.Command("box status", "box start", "box stop", null, Duration.ofSeconds(90)),
+        l.command());
+    assertEquals(Duration.ofHours(2), l.connectionTimeout(), "settings not in the file keep their defaults");
+    assertEquals("setting 'lifecycle.command.start' is required with lifecycle.provider 'command': "
+        + "a shell command that starts the server",
+        error("{\"host\":\"h\",\"lifecycle\":{\"provider\":\"command\",\"command\":{\"status\":\"s\",\"stop\":\"t\"}}}"));
+    assertTrue(error("{\"host\":\"h\",\"lifecycle\":{\"provider\":\"command\",\"command\":{\"start\":\"s\",\"stop\":\"t\"}}}")
+        .startsWith("setting 'lifecycle.command.status' is required"));
+    assertTrue(error("{\"host\":\"h\",\"lifecycle\":{\"provider\":\"command\",\"command\":{\"status\":\"s\",\"start\":\"t\"}}}")
+        .startsWith("setting 'lifecycle.command.stop' is required"));
+    assertEquals("setting 'lifecycle.command.stop' must be a non-empty string or null, not the string \" \"",
+        error("{\"host\":\"h\",\"lifecycle\":{\"command\":{\"stop\":\" \"}}}"));
+    assertEquals("setting 'lifecycle.command.status' must be a non-empty string or null, not [\"box\",\"status\"]",
+        error("{\"host\":\"h\",\"lifecycle\":{\"command\":{\"status\":[\"box\",\"status\"]}}}"),
+        "a wrong type is an error whichever provider is chosen");
+  }
+
+  @Test
+  void hetznerProviderNeedsItsSettingsAndAVolumeOrASnapshotRule() throws Exception {
+    String base = "\"serverName\":\"box\",\"serverType\":\"cx22\",\"location\":\"fsn1\",\"sshKey\":\"me\"";
+    Path file = dir.resolve("h.json");
+    Files.writeString(file, "{\"host\":\"h\",\"lifecycle\":{\"provider\":\"hetzner\",\"hetzner\":{" + base
+        + ",\"image\":\"docker-ce\",\"volume\":\"docker-data\",\"tokenFile\":\"~/.config/hcloud-token\","
+        + "\"apiUrl\":\"http://127.0.0.1:8181/v1\",\"tokenEnv\":\"MY_TOKEN\"}}}");
+    DocktunnelConfig.Hetzner h = loader().load(file, new JsonObject()).lifecycle().hetzner();
+    assertEquals(new DocktunnelConfig.Hetzner("http://127.0.0.1:8181/v1", "MY_TOKEN",
+        Path.of("/home/dev/.config/hcloud-token"), "box", "cx22", "fsn1", "docker-ce", "me", "docker-data", "volume"), h);
+
+    String hetzner = "{\"host\":\"h\",\"lifecycle\":{\"provider\":\"hetzner\",\"hetzner\":{";
+    Files.writeString(file, hetzner + base + ",\"keep\":\"snapshot\"}}}");
+    DocktunnelConfig.Hetzner snapshot = loader().load(file, new JsonObject()).lifecycle().hetzner();
+    assertEquals("snapshot", snapshot.keep());
+    assertEquals(null, snapshot.image(), "with a snapshot rule the image is optional");
+    assertEquals(null, snapshot.volume());
+
+    assertEquals("setting 'lifecycle.hetzner.volume' is required with lifecycle.provider 'hetzner' and keep 'volume': "
+        + "the volume holding /var/lib/docker", error(hetzner + base + ",\"image\":\"docker-ce\"}}}"));
+    assertTrue(error(hetzner + base + ",\"volume\":\"v\"}}}").startsWith(
+        "setting 'lifecycle.hetzner.image' is required with lifecycle.provider 'hetzner' and keep 'volume'"));
+    for (String missing : List.of("serverName", "serverType", "location", "sshKey")) {
+      String without = base.replaceAll("\"" + missing + "\":\"[^\"]*\",?", "").replaceAll(",$", "");
+      assertTrue(error(hetzner + without + ",\"keep\":\"snapshot\"}}}").startsWith(
+          "setting 'lifecycle.hetzner." + missing + "' is required with lifecycle.provider 'hetzner': "), missing);
+    }
+    assertEquals("setting 'lifecycle.hetzner.keep' must be 'volume' or 'snapshot', not 'disk'",
+        error(hetzner + base + ",\"keep\":\"disk\"}}}"));
+    assertEquals("setting 'lifecycle.hetzner.apiUrl' must be an https URL like https://api.hetzner.cloud/v1, "
+        + "not 'api.hetzner.cloud'", error("{\"host\":\"h\",\"lifecycle\":{\"hetzner\":{\"apiUrl\":\"api.hetzner.cloud\"}}}"));
+    assertEquals("setting 'lifecycle.hetzner.tokenEnv' must be an environment variable's name like HCLOUD_TOKEN, "
+        + "not '$HCLOUD_TOKEN'", error("{\"host\":\"h\",\"lifecycle\":{\"hetzner\":{\"tokenEnv\":\"$HCLOUD_TOKEN\"}}}"));
+    // Not chosen: what hetzner needs is not required, but a bad keep still fails.
+    assertEquals("static", loader().load(null, new JsonObject().put("host", "h")).lifecycle().provider());
+    assertTrue(error("{\"host\":\"h\",\"lifecycle\":{\"hetzner\":{\"keep\":\"disk\"}}}").contains("'lifecycle.hetzner.keep'"));
+  }
+
+  @Test
+  void badLifecycleValuesNameTheSetting() throws Exception {
+    assertEquals("setting 'lifecycle.provider' must be 'static', 'command' or 'hetzner', not 'aws'",
+        error("{\"host\":\"h\",\"lifecycle\":{\"provider\":\"aws\"}}"));
+    for (String key : List.of("idleTimeout", "gracePeriod", "connectionTimeout", "wakeTimeout")) {
+      assertEquals("setting 'lifecycle." + key + "' must be above zero",
+          error("{\"host\":\"h\",\"lifecycle\":{\"" + key + "\":\"0m\"}}"));
+      assertEquals("setting 'lifecycle." + key + "' must be a duration like 500ms, 15s, 5m or 1h, not 30",
+          error("{\"host\":\"h\",\"lifecycle\":{\"" + key + "\":30}}"));
+    }
+    assertEquals("setting 'lifecycle.command.timeout' must be above zero",
+        error("{\"host\":\"h\",\"lifecycle\":{\"command\":{\"timeout\":\"0s\"}}}"));
+    assertTrue(error("{\"host\":\"h\",\"lifecycle\":{\"idletimeout\":\"5m\"}}")
+        .startsWith("unknown setting 'lifecycle.idletimeout' in "));
+    assertTrue(error("{\"host\":\"h\",\"lifecycle\":{\"command\":{\"restart\":\"x\"}}}")
+        .startsWith("unknown setting 'lifecycle.command.restart' in "));
+    assertTrue(error("{\"host\":\"h\",\"lifecycle\":{\"hetzner\":{\"token\":\"x\"}}}")
+        .startsWith("unknown setting 'lifecycle.hetzner.token' in "));
+    assertTrue(error("{\"host\":\"h\",\"lifecycle\":{\"hetzner\":\"box\"}}")
+        .startsWith("setting 'lifecycle.hetzner' in "));
+    assertTrue(error("{\"host\":\"h\",\"lifecycle\":\"static\"}").startsWith("setting 'lifecycle' in "));
+    for (String message : List.of(error("{\"host\":\"h\",\"lifecycle\":{\"provider\":\"command\"}}"),
+        error("{\"host\":\"h\",\"lifecycle\":{\"provider\":\"hetzner\"}}"))) {
+      assertFalse(message.contains("\n"), "one line: " + message);
+    }
+  }
+
+  @Test
   void missingFileIsNamed() {
     Path missing = dir.resolve("nope.json");
     String message = assertThrows(ConfigException.class, () -> loader().load(missing, new JsonObject())).getMessage();
@@ -265,15 +370,19 @@ class ConfigLoaderTest {
   @Test
   void everyShippedSettingHasItsRowInConfReadme() throws Exception {
     String table = Files.readString(SHIPPED.resolveSibling("README.md"));
-    JsonObject shipped = shipped();
-    for (String key : shipped.fieldNames()) {
-      if (shipped.getValue(key) instanceof JsonObject section) {
-        section.fieldNames().forEach(sub -> assertRow(table, key + "." + sub));
+    assertRows(table, "", shipped());
+    assertRow(table, "host");
+  }
+
+  /** A row per setting, nested sections ({@code lifecycle.command.status}) too. */
+  static void assertRows(String table, String prefix, JsonObject section) {
+    for (String key : section.fieldNames()) {
+      if (section.getValue(key) instanceof JsonObject nested) {
+        assertRows(table, prefix + key + ".", nested);
       } else {
-        assertRow(table, key);
+        assertRow(table, prefix + key);
       }
     }
-    assertRow(table, "host");
   }
 
   static void assertRow(String table, String setting) {

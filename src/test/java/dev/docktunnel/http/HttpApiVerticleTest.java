@@ -381,4 +381,126 @@ class HttpApiVerticleTest {
     }
   }
 
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Like {@link #request}, with a body. */
+  Answer post(String path, String authorization, String body) throws Exception {
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setURI(path)
+        .setServer(SocketAddress.inetSocketAddress(port, "127.0.0.1")).setHost("127.0.0.1").setPort(port)
+        .putHeader("Host", "localhost:" + port).putHeader("Content-Type", "application/json");
+    if (authorization != null) {
+      options.putHeader("Authorization", authorization);
+    }
+    return client.request(options)
+        .compose(req -> req.send(body == null ? Buffer.buffer() : Buffer.buffer(body))
+            .compose(resp -> resp.body().map(b -> answer(resp, b))))
+        .await(10, TimeUnit.SECONDS);
+  }
+
+  /** A fake lifecycle: records each command it gets and answers with {@code answer}'s result for it. */
+  List<String> fakeLifecycle(String address, java.util.function.Function<JsonObject, JsonObject> answer) {
+    List<String> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(address, m -> {
+      got.add(m.body().encode());
+      JsonObject reply = answer.apply(m.body());
+      if (reply == null) {
+        m.fail(409, "the server is stopped already");
+      } else {
+        m.reply(reply);
+      }
+    });
+    return got;
+  }
+
+  @Test
+  void extendNeedsTheTokenAndForwardsTheDurationInMilliseconds() throws Exception {
+    startApi();
+    String bearer = "Bearer " + ApiToken.read(stateDir).text();
+    List<String> got = fakeLifecycle(Addresses.LIFECYCLE_EXTEND,
+        c -> new JsonObject().put("stopAt", "2026-12-01T11:00:00Z").put("state", "running"));
+
+    Answer none = post("/lifecycle/extend", null, "{\"duration\":\"30m\"}");
+    assertEquals(401, none.status(), none.body());
+    assertTrue(none.json().getString("error").startsWith("POST /lifecycle/extend needs Authorization: Bearer"),
+        none.body());
+    assertEquals(401, post("/lifecycle/extend", bearer + "x", "").status());
+    assertEquals(List.of(), got, "nothing reaches the lifecycle without the token");
+
+    Answer extended = post("/lifecycle/extend", bearer, "{\"duration\":\"30m\"}");
+    assertEquals(200, extended.status(), extended.body());
+    assertEquals(new JsonObject().put("stopAt", "2026-12-01T11:00:00Z").put("state", "running"), extended.json());
+    assertEquals(200, post("/lifecycle/extend", bearer, "").status());
+    assertEquals(200, post("/lifecycle/extend", bearer, "{}").status());
+    assertEquals(200, post("/lifecycle/extend", bearer, "{\"duration\":\"90s\"}").status());
+    assertEquals(List.of("{\"durationMs\":1800000}", "{}", "{}", "{\"durationMs\":90000}"), got,
+        "no duration: {} (the lifecycle extends by its idle timeout)");
+  }
+
+  @Test
+  void aBadExtendBodyIsA400WithTheReasonAndNeverReachesTheLifecycle() throws Exception {
+    startApi();
+    String bearer = "Bearer " + ApiToken.read(stateDir).text();
+    List<String> got = fakeLifecycle(Addresses.LIFECYCLE_EXTEND, c -> new JsonObject());
+    assertEquals("\"duration\": 'soon' is not a duration like 500ms, 15s, 5m or 1h",
+        post("/lifecycle/extend", bearer, "{\"duration\":\"soon\"}").json().getString("error"));
+    assertEquals("\"duration\": '0m' is not above zero",
+        post("/lifecycle/extend", bearer, "{\"duration\":\"0m\"}").json().getString("error"));
+    assertEquals("\"duration\" must be a string like \"30m\" (500ms, 15s, 5m or 1h), not 1800",
+        post("/lifecycle/extend", bearer, "{\"duration\":1800}").json().getString("error"));
+    assertEquals("unknown field 'durationMs' in the body; only \"duration\" is known",
+        post("/lifecycle/extend", bearer, "{\"durationMs\":1800}").json().getString("error"));
+    Answer notJson = post("/lifecycle/extend", bearer, "30m");
+    assertEquals(400, notJson.status(), notJson.body());
+    assertTrue(notJson.json().getString("error").startsWith("the body must be a JSON object"), notJson.body());
+    assertEquals(400, post("/lifecycle/extend", bearer, "[\"30m\"]").status());
+    assertEquals(413, post("/lifecycle/extend", bearer, "{\"duration\":\"" + "1".repeat(2000) + "m\"}").status());
+    assertEquals(List.of(), got);
+  }
+
+  @Test
+  void serverStartAndStopNeedTheTokenWhileGetServerIsReadOnly() throws Exception {
+    startApi();
+    String bearer = "Bearer " + ApiToken.read(stateDir).text();
+    List<String> got = fakeLifecycle(Addresses.LIFECYCLE_SERVER, c -> c.getString("action").equals("stop") ? null
+        : new JsonObject().put("state", c.getString("action").equals("start") ? "starting" : "running")
+            .put("provider", "command").put("reason", "asked"));
+
+    assertEquals(401, post("/server/start", null, null).status());
+    assertEquals(401, post("/server/stop", "Bearer nope", null).status());
+    assertEquals(405, request(HttpMethod.GET, "/server/start", "localhost:" + port, bearer).status());
+    assertEquals(List.of(), got);
+
+    Answer status = get("/server");
+    assertEquals(200, status.status(), status.body());
+    assertEquals("running", status.json().getString("state"));
+    Answer start = post("/server/start", bearer, null);
+    assertEquals(200, start.status(), start.body());
+    assertEquals("starting", start.json().getString("state"));
+    Answer refused = post("/server/stop", bearer, null);
+    assertEquals(409, refused.status(), "a 4xx refusal passes with its code: " + refused.body());
+    assertEquals("the server is stopped already", refused.json().getString("error"));
+    assertEquals(List.of("{\"action\":\"status\"}", "{\"action\":\"start\"}", "{\"action\":\"stop\"}"), got);
+  }
+
+  @Test
+  void withoutALifecycleOrWhenItFailsTheRoutesAnswer503WithTheReason() throws Exception {
+    startApi();
+    String bearer = "Bearer " + ApiToken.read(stateDir).text();
+    Answer none = get("/server");
+    assertEquals(503, none.status(), none.body());
+    assertEquals("the lifecycle is not running (nothing answers docktunnel.lifecycle.server)",
+        none.json().getString("error"));
+    Answer extend = post("/lifecycle/extend", bearer, "");
+    assertEquals(503, extend.status(), extend.body());
+    assertEquals("the lifecycle is not running (nothing answers docktunnel.lifecycle.extend)",
+        extend.json().getString("error"));
+
+    vertx.eventBus().<JsonObject>consumer(Addresses.LIFECYCLE_SERVER, m -> m.fail(500, "provider exploded"));
+    Answer failed = post("/server/start", bearer, null);
+    assertEquals(503, failed.status(), failed.body());
+    assertEquals("the lifecycle failed: provider exploded", failed.json().getString("error"));
+    assertEquals(3.0, metrics.registry().get("docktunnel.http.lifecycle.unanswered").counter().count());
+  }
+
 }

@@ -97,7 +97,8 @@ class SshSessionVerticleTest {
         new DocktunnelConfig.Ssh(Duration.ofSeconds(5), keepaliveInterval, keepaliveCountMax, minDelay,
             maxDelay, progressTimeout, pty, waitForHost),
         new DocktunnelConfig.Forwarding(List.of("127.0.0.1"), List.of(), List.of(),
-            DocktunnelConfig.ConflictStrategy.FAIL), 0, 0, DocktunnelConfig.Docker.DEFAULT);
+            DocktunnelConfig.ConflictStrategy.FAIL), 0, 0, DocktunnelConfig.Docker.DEFAULT,
+        DocktunnelConfig.Lifecycle.DEFAULT);
   }
 
   private DocktunnelConfig config(List<Path> identities) {

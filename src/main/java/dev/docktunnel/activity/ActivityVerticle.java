@@ -96,9 +96,8 @@ public final class ActivityVerticle extends VerticleBase {
       long unmatched = ledger.unmatchedEnds();
       apply.accept(fact);
       if (ledger.unmatchedEnds() > unmatched) {
-        LOG.warn("activity: {} on {} does not match what was seen open ({} so far); was the activity verticle "
-            + "deployed after the publishers? {}", fact.getClass().getSimpleName(), address, ledger.unmatchedEnds(),
-            message.body());
+        LOG.warn("activity: a fact on {} does not match what was seen open ({} so far; was the activity verticle "
+            + "deployed after its publishers?): {}", address, ledger.unmatchedEnds(), message.body());
       }
       publishIfChanged();
     }).completion();

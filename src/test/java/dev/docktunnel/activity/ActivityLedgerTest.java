@@ -23,9 +23,9 @@ class ActivityLedgerTest {
   static final String FWD = "4f1c2d3e4f5a/tcp/8080";
   static final String CONTAINER = "4f1c2d3e4f5a6b7c";
 
-  /** A clock the test moves. */
+  /** A clock the test moves (read from Vert.x threads in the verticle test). */
   static final class TestClock extends Clock {
-    Instant now = T0;
+    volatile Instant now = T0;
 
     void advance(Duration d) {
       now = now.plus(d);

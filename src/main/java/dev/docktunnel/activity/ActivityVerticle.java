@@ -40,10 +40,9 @@ public final class ActivityVerticle extends VerticleBase {
   /** How often time alone is looked at: timeouts passing, moments leaving the idle window. */
   static final long TICK_MS = 1_000;
 
-  private final Clock clock;
-  private final Duration connectionTimeout;
   private final Duration idleTimeout;
-  private ActivityLedger ledger;
+  /** Idleness counts from its creation (this verticle's, just before its deploy). */
+  private final ActivityLedger ledger;
   private long lastSeq;
   private long unreadableFacts;
   private Picture published;
@@ -58,15 +57,12 @@ public final class ActivityVerticle extends VerticleBase {
     if (idleTimeout.isNegative()) {
       throw new IllegalArgumentException("idleTimeout must be 0 or more, not " + idleTimeout);
     }
-    this.clock = clock;
-    this.connectionTimeout = connectionTimeout;
     this.idleTimeout = idleTimeout;
-    this.ledger = new ActivityLedger(clock, connectionTimeout); // a bad timeout fails here, not at the deploy
+    this.ledger = new ActivityLedger(clock, connectionTimeout);
   }
 
   @Override
   public Future<?> start() {
-    ledger = new ActivityLedger(clock, connectionTimeout); // idleness counts from the deploy
     EventBus bus = vertx.eventBus();
     vertx.setPeriodic(TICK_MS, id -> tick());
     return Future.all(

@@ -2,6 +2,7 @@ package dev.docktunnel.activity;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.activity.ActivityLedgerTest.TestClock;
@@ -178,6 +179,13 @@ class ActivityVerticleTest {
         "/containers/json", null, Instant.now()));
     JsonObject awake = states.await(s -> !s.getBoolean("idle") && hasReason(s, Source.DOCKER_REQUEST, false), WAIT);
     assertEquals(count + 1, awake.getLong("activityCount"));
+  }
+
+  @Test
+  void aNegativeIdleTimeoutIsNamed() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new ActivityVerticle(clock, TIMEOUT, Duration.ofSeconds(-1)));
+    assertEquals("idleTimeout must be 0 or more, not PT-1S", e.getMessage());
   }
 
   @Test

@@ -215,7 +215,7 @@ public final class ActivityLedger {
   /** How long nothing happened (zero while an open source counts). */
   public Duration idleFor() {
     Instant now = clock.instant();
-    return Duration.between(lastActivity(now), now);
+    return since(lastActivity(now), now);
   }
 
   /** The open sources that count now: why the server is busy at this moment (empty: nothing is). */
@@ -245,15 +245,15 @@ public final class ActivityLedger {
     Instant now = clock.instant();
     List<ActivityReason> busy = busy(now);
     Instant last = lastActivity(now);
-    Duration idleFor = Duration.between(last, now);
+    Duration idleFor = since(last, now);
     Set<MomentKey> openKeys = new HashSet<>();
     busy.forEach(r -> openKeys.add(new MomentKey(r.source(), r.forwardId(), r.containerId())));
     List<ActivityReason> recent = new ArrayList<>();
     moments.forEach((key, moment) -> {
-      Duration age = Duration.between(moment.at, now);
+      Duration age = since(moment.at, now);
       if (age.compareTo(idleTimeout) < 0 && !openKeys.contains(key)) {
         recent.add(new ActivityReason(key.source, false, key.forwardId, key.containerId, moment.localPort,
-            moment.detail, moment.at, Math.max(0, age.toMillis())));
+            moment.detail, moment.at, age.toMillis()));
       }
     });
     recent.sort(Comparator.comparing(ActivityReason::at).reversed());
@@ -438,7 +438,13 @@ public final class ActivityLedger {
   }
 
   private static long age(Instant at, Instant now) {
-    return Math.max(0, Duration.between(at, now).toMillis());
+    return since(at, now).toMillis();
+  }
+
+  /** Never negative: a wall clock set back must not make anything younger than zero. */
+  private static Duration since(Instant at, Instant now) {
+    Duration d = Duration.between(at, now);
+    return d.isNegative() ? Duration.ZERO : d;
   }
 
   private static Instant later(Instant a, Instant b) {

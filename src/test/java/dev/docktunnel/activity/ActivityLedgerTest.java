@@ -66,6 +66,7 @@ class ActivityLedgerTest {
     assertEquals(0, ledger.activityCount());
     assertTrue(ledger.busy().isEmpty());
     assertTrue(ledger.reasons(IDLE).isEmpty());
+    assertFalse(ledger.snapshot(IDLE).busy());
     assertFalse(ledger.isIdleFor(IDLE), "a fresh start is not idle for the idle timeout yet");
     assertTrue(ledger.isIdleFor(Duration.ZERO));
     advance(IDLE.minusMillis(1));
@@ -73,6 +74,18 @@ class ActivityLedgerTest {
     advance(Duration.ofMillis(1));
     assertTrue(ledger.isIdleFor(IDLE), "idle at exactly the timeout");
     assertEquals(IDLE, ledger.idleFor());
+  }
+
+  @Test
+  void aClockSetBackMakesNothingYoungerThanZero() {
+    advance(Duration.ofMinutes(10));
+    ledger.dockerRequest("c", "GET", "/info", null);
+    advance(Duration.ofMinutes(-15));
+    assertEquals(Duration.ZERO, ledger.idleFor());
+    ActivityLedger.Snapshot s = ledger.snapshot(IDLE);
+    assertEquals(Duration.ZERO, s.idleFor());
+    assertEquals(0, s.reasons().get(0).ageMs());
+    assertFalse(s.idle());
   }
 
   @Test

@@ -54,7 +54,7 @@ public final class ActivityLedger {
   private final Map<StreamKey, ArrayDeque<OpenStream>> streams = new LinkedHashMap<>();
   /** Open forward connections, in opening order. */
   private final LinkedHashMap<ConnectionKey, OpenConnection> connections = new LinkedHashMap<>();
-  /** Byte counters per forward, least recently changed first. */
+  /** Byte counters per forward, least recently reported first. */
   private final LinkedHashMap<String, ForwardCounters> forwards = new LinkedHashMap<>();
   private final DockerSocket socket = new DockerSocket();
 
@@ -74,7 +74,7 @@ public final class ActivityLedger {
   // ---- inputs: Docker
 
   /** A Docker API request passed the local socket ({@code path}: the template, e.g. {@code /containers/{id}/start}). */
-  public void dockerRequest(String connection, String method, String path, String containerId) {
+  public void dockerRequest(String method, String path, String containerId) {
     Instant now = clock.instant();
     socket.lastBytesAt = now;
     activity(new MomentKey(Source.DOCKER_REQUEST, null, containerId), null, method + " " + path, now);

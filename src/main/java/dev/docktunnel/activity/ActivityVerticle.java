@@ -101,7 +101,7 @@ public final class ActivityVerticle extends VerticleBase {
 
   private void onDocker(DockerActivity fact) {
     switch (fact.event()) {
-      case REQUEST -> ledger.dockerRequest(fact.connection(), fact.method(), fact.path(), fact.containerId());
+      case REQUEST -> ledger.dockerRequest(fact.method(), fact.path(), fact.containerId());
       case STREAM_OPENED -> ledger.dockerStreamOpened(fact.connection(), fact.method(), fact.path(),
           fact.containerId());
       case STREAM_CLOSED -> ledger.dockerStreamClosed(fact.connection(), fact.method(), fact.path(),

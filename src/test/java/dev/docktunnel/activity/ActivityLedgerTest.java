@@ -79,7 +79,7 @@ class ActivityLedgerTest {
   @Test
   void aClockSetBackMakesNothingYoungerThanZero() {
     advance(Duration.ofMinutes(10));
-    ledger.dockerRequest("c", "GET", "/info", null);
+    ledger.dockerRequest("GET", "/info", null);
     advance(Duration.ofMinutes(-15));
     assertEquals(Duration.ZERO, ledger.idleFor());
     ActivityLedger.Snapshot s = ledger.snapshot(IDLE);
@@ -102,7 +102,7 @@ class ActivityLedgerTest {
   @Test
   void aDockerRequestIsAMomentOfActivity() {
     advance(Duration.ofMinutes(10));
-    ledger.dockerRequest("c1", "GET", "/containers/json", null);
+    ledger.dockerRequest("GET", "/containers/json", null);
     Instant at = clock.now;
     assertEquals(1, ledger.activityCount());
     assertEquals(at, ledger.lastActivity());
@@ -124,11 +124,11 @@ class ActivityLedgerTest {
 
   @Test
   void requestsKeepTheLatestPerContainerNewestFirst() {
-    ledger.dockerRequest("c1", "POST", "/containers/{id}/start", "web");
+    ledger.dockerRequest("POST", "/containers/{id}/start", "web");
     advance(Duration.ofSeconds(1));
-    ledger.dockerRequest("c1", "GET", "/containers/json", null);
+    ledger.dockerRequest("GET", "/containers/json", null);
     advance(Duration.ofSeconds(1));
-    ledger.dockerRequest("c2", "POST", "/containers/{id}/stop", "web");
+    ledger.dockerRequest("POST", "/containers/{id}/stop", "web");
     List<ActivityReason> reasons = ledger.reasons(IDLE);
     assertEquals(List.of("POST /containers/{id}/stop", "GET /containers/json"),
         reasons.stream().map(ActivityReason::detail).toList());
@@ -139,7 +139,7 @@ class ActivityLedgerTest {
   @Test
   void momentsBeyondTheCapDropTheOldestButNotTheLastActivity() {
     for (int i = 0; i < ActivityLedger.MAX_MOMENTS + 5; i++) {
-      ledger.dockerRequest("c", "GET", "/containers/{id}/json", "c" + i);
+      ledger.dockerRequest("GET", "/containers/{id}/json", "c" + i);
       advance(Duration.ofMillis(1));
     }
     List<ActivityReason> reasons = ledger.reasons(IDLE);
@@ -207,7 +207,7 @@ class ActivityLedgerTest {
   void aRequestOnTheSocketKeepsAStreamCounting() {
     ledger.dockerStreamOpened("c1", "GET", "/events", null);
     advance(Duration.ofMinutes(90));
-    ledger.dockerRequest("c2", "GET", "/containers/json", null);
+    ledger.dockerRequest("GET", "/containers/json", null);
     advance(Duration.ofMinutes(90));
     assertEquals(List.of(Source.DOCKER_STREAM), sources(ledger.busy()));
   }
@@ -444,7 +444,7 @@ class ActivityLedgerTest {
     advance(Duration.ofSeconds(1));
     ledger.connectionOpened(FWD, CONTAINER, 8080, "/127.0.0.1:1");
     advance(Duration.ofSeconds(1));
-    ledger.dockerRequest("c2", "GET", "/version", null);
+    ledger.dockerRequest("GET", "/version", null);
     ActivityLedger.Snapshot s = ledger.snapshot(IDLE);
     assertEquals(List.of(Source.DOCKER_STREAM, Source.FORWARD_CONNECTION, Source.DOCKER_REQUEST,
         Source.FORWARD_BYTES), sources(s.reasons()));
@@ -460,7 +460,7 @@ class ActivityLedgerTest {
 
   @Test
   void aSnapshotWithOnlyMomentsIsNotBusy() {
-    ledger.dockerRequest("c2", "GET", "/version", null);
+    ledger.dockerRequest("GET", "/version", null);
     ActivityLedger.Snapshot s = ledger.snapshot(IDLE);
     assertFalse(s.busy());
     assertFalse(s.idle());
@@ -469,7 +469,7 @@ class ActivityLedgerTest {
 
   @Test
   void theCountIsUnchangedByReadingAndByTime() {
-    ledger.dockerRequest("c", "GET", "/info", null);
+    ledger.dockerRequest("GET", "/info", null);
     long count = ledger.activityCount();
     ledger.snapshot(IDLE);
     ledger.busy();

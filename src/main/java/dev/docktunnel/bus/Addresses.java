@@ -48,6 +48,13 @@ public final class Addresses {
   public static final String ACTIVITY_DOCKER = "docktunnel.activity.docker";
   /** Fact: the local Docker socket: its path, whether it listens, its connection and request counts. */
   public static final String DOCKER_SOCKET = "docktunnel.docker.socket";
+  /**
+   * Query: the activity picture ({@code bus/ActivityState}): idle or not, since when, and why not;
+   * {@code {}} or {@code {idleTimeoutMs: n}} to judge by another idle timeout.
+   */
+  public static final String ACTIVITY_QUERY = "docktunnel.activity.query";
+  /** Fact: the activity picture changed (idle or busy, or the set of reasons); {@code bus/ActivityState}. */
+  public static final String ACTIVITY_STATE = "docktunnel.activity.state";
 
   /** Fact: one of docktunnel's own local endpoints (HTTP API, TCP bridge) is listening. */
   public static final String ENDPOINT = "docktunnel.endpoint";
@@ -74,7 +81,7 @@ public final class Addresses {
   /** Every fact address: what the event bridges let subscribers receive. */
   public static final List<String> FACTS = List.of(SSH_STATE, CONTAINER, CONTAINERS_SYNCED,
       CONTAINERS_UNSYNCED, FORWARD_STATUS, ACTIVITY_CONNECTION, ACTIVITY_BYTES, ACTIVITY_DOCKER, DOCKER_SOCKET,
-      ENDPOINT);
+      ACTIVITY_STATE, ENDPOINT);
   /** Every query a bridge client may send (request/reply, read only). */
-  public static final List<String> QUERIES = List.of(CONTAINERS_LIST, FORWARDS_LIST, STATUS);
+  public static final List<String> QUERIES = List.of(CONTAINERS_LIST, FORWARDS_LIST, STATUS, ACTIVITY_QUERY);
 }

@@ -49,6 +49,12 @@ public final class Addresses {
   /** Fact: the local Docker socket: its path, whether it listens, its connection and request counts. */
   public static final String DOCKER_SOCKET = "docktunnel.docker.socket";
 
+  /**
+   * Fact: the remote server's lifecycle ({@code bus/LifecycleStatus}: unknown, starting, running,
+   * idle-warning with its {@code stopAt}, stopping, stopped, failed), on every change.
+   */
+  public static final String LIFECYCLE = "docktunnel.lifecycle";
+
   /** Fact: one of docktunnel's own local endpoints (HTTP API, TCP bridge) is listening. */
   public static final String ENDPOINT = "docktunnel.endpoint";
   /**
@@ -60,7 +66,7 @@ public final class Addresses {
   /** Every fact address: what the event bridges let subscribers receive. */
   public static final List<String> FACTS = List.of(SSH_STATE, CONTAINER, CONTAINERS_SYNCED,
       CONTAINERS_UNSYNCED, FORWARD_STATUS, ACTIVITY_CONNECTION, ACTIVITY_BYTES, ACTIVITY_DOCKER, DOCKER_SOCKET,
-      ENDPOINT);
+      LIFECYCLE, ENDPOINT);
   /** Every query a bridge client may send (request/reply, read only). */
   public static final List<String> QUERIES = List.of(CONTAINERS_LIST, FORWARDS_LIST, STATUS);
 }

@@ -12,8 +12,8 @@ import java.util.Objects;
  * @param status the lifecycle picture after this decision (publish it when {@code changed})
  * @param changed the state, reason or countdown differ from before this input
  * @param nextCheck when to call {@link IdlePolicy#evaluate} again with a fresh activity snapshot:
- *     the one timer of the verticle, replacing the last one; null for none (a provider result,
- *     an activity change or a command calls the policy next)
+ *     the one timer of the verticle, replacing the last one (an instant not after now: at once);
+ *     null for none (a provider result, an activity change or a command calls the policy next)
  * @param stopIfActivityCount for an idle {@link Action#STOP}: the activity count it was based
  *     on (see {@link #stopStillValid}); null for every other decision and for a person's stop
  * @param refusal why a command (start, stop, extend) was not taken, for the asker; null when it

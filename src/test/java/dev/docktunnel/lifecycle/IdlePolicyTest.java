@@ -349,6 +349,15 @@ class IdlePolicyTest {
   }
 
   @Test
+  void aNewerLastActivityAloneCancelsTheCountdown() {
+    IdlePolicy p = warning();
+    // same count as at the warning, but a newer time: still activity
+    Decision d = p.evaluate(t(IDLE + 1_000), new ActivitySnapshot(t(IDLE + 900), false, 0, null));
+    assertEquals(CANCEL_WARNING, d.action());
+    assertEquals(t(IDLE + 900 + IDLE), d.nextCheck());
+  }
+
+  @Test
   void aConnectionOpenedDuringTheCountdownCancelsIt() {
     IdlePolicy p = warning();
     Decision d = p.evaluate(t(IDLE + 100), open(IDLE + 100, 1));
@@ -762,6 +771,23 @@ class IdlePolicyTest {
     assertEquals(t(IDLE + 5_000 + IDLE), d.nextCheck());
     IdlePolicy q = warning();
     assertEquals(CANCEL_WARNING, q.wake(t(IDLE + 5_000), "a Docker request GET /info").action());
+  }
+
+  @Test
+  void aStatusPollWhileRunningChangesNothing() {
+    IdlePolicy p = running();
+    p.evaluate(t(50_000), quietSince(50_000, 1));
+    Decision d = p.providerRunning(t(60_000), "Running");
+    assertEquals(NONE, d.action());
+    assertFalse(d.changed());
+    assertEquals(t(50_000 + IDLE), d.nextCheck(), "from the last snapshot the policy saw");
+  }
+
+  @Test
+  void aNegativeActivityCountIsRefused() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new ActivitySnapshot(null, false, -1, null));
+    assertEquals("activityCount must be 0 or more, got -1", e.getMessage());
   }
 
   @Test

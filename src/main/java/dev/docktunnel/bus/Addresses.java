@@ -56,6 +56,12 @@ public final class Addresses {
   /** Fact: the activity picture changed (idle or busy, or the set of reasons); {@code bus/ActivityState}. */
   public static final String ACTIVITY_STATE = "docktunnel.activity.state";
 
+  /**
+   * Fact: the remote server's lifecycle ({@code bus/LifecycleStatus}: unknown, starting, running,
+   * idle-warning with its {@code stopAt}, stopping, stopped, failed), on every change.
+   */
+  public static final String LIFECYCLE = "docktunnel.lifecycle";
+
   /** Fact: one of docktunnel's own local endpoints (HTTP API, TCP bridge) is listening. */
   public static final String ENDPOINT = "docktunnel.endpoint";
   /**
@@ -81,7 +87,7 @@ public final class Addresses {
   /** Every fact address: what the event bridges let subscribers receive. */
   public static final List<String> FACTS = List.of(SSH_STATE, CONTAINER, CONTAINERS_SYNCED,
       CONTAINERS_UNSYNCED, FORWARD_STATUS, ACTIVITY_CONNECTION, ACTIVITY_BYTES, ACTIVITY_DOCKER, DOCKER_SOCKET,
-      ACTIVITY_STATE, ENDPOINT);
+      ACTIVITY_STATE, LIFECYCLE, ENDPOINT);
   /** Every query a bridge client may send (request/reply, read only). */
   public static final List<String> QUERIES = List.of(CONTAINERS_LIST, FORWARDS_LIST, STATUS, ACTIVITY_QUERY);
 }

@@ -93,6 +93,11 @@ public final class FactFields {
     }
   }
 
+  /** An instant, or null where the field is null or missing. */
+  public Instant optionalInstant(String key) {
+    return json.getValue(key) == null ? null : instant(key);
+  }
+
   public List<String> strings(String key) {
     Object value = json.getValue(key);
     if (!(value instanceof JsonArray array)) {

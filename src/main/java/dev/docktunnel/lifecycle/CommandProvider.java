@@ -163,7 +163,7 @@ public final class CommandProvider implements ServerProvider {
     String last = result.lastStdoutLine();
     if (last == null) {
       throw new ProviderException(result.setting() + " printed nothing on stdout; expected Running, Stopped or "
-          + "NotFound on its last line; " + ShellCommand.lastOutput(result.output()));
+          + "NotFound on its last line; " + ShellCommand.lastOutput(result.stdout(), result.stderr()));
     }
     String detail = result.setting() + " printed " + last;
     return switch (last.toLowerCase(Locale.ROOT)) {

@@ -53,19 +53,18 @@ final class ShellCommand {
    * @param setting the command's setting name, e.g. {@code lifecycle.command.start}
    * @param exit the exit code
    * @param stdout the last {@link #TAIL_LINES} lines of stdout
-   * @param output the last {@link #TAIL_LINES} lines of both streams in arrival order, stderr
-   *     lines marked {@code stderr: }
+   * @param stderr the last {@link #TAIL_LINES} lines of stderr
    */
-  record Result(String setting, int exit, List<String> stdout, List<String> output) {
+  record Result(String setting, int exit, List<String> stdout, List<String> stderr) {
     Result {
       stdout = List.copyOf(stdout);
-      output = List.copyOf(output);
+      stderr = List.copyOf(stderr);
     }
 
     /** This result, or a failure naming the exit code and the last output when it is not 0. */
     Result requireSuccess() {
       if (exit != 0) {
-        throw new ProviderException(setting + " exited with " + exit + "; " + lastOutput(output));
+        throw new ProviderException(setting + " exited with " + exit + "; " + lastOutput(stdout, stderr));
       }
       return this;
     }
@@ -129,7 +128,8 @@ final class ShellCommand {
         int killed = killTree(process);
         awaitOutput(out, err);
         throw new ProviderException(setting + " did not finish within " + seconds(timeout) + "; killed it"
-            + (killed > 0 ? " and the " + killed + " processes it started" : "") + "; " + lastOutput(output.all()));
+            + (killed > 0 ? " and the " + killed + " processes it started" : "") + "; "
+            + lastOutput(output.stdout(), output.stderr()));
       }
       if (!awaitOutput(out, err)) {
         LOG.warn("{}: exited, but a process it started still holds its output open; not waiting for it "
@@ -143,7 +143,7 @@ final class ShellCommand {
     output.logSkipped();
     Duration took = Duration.ofNanos(System.nanoTime() - started);
     LOG.info("{}: exited with {} after {}", setting, process.exitValue(), seconds(took));
-    return new Result(setting, process.exitValue(), output.stdout(), output.all());
+    return new Result(setting, process.exitValue(), output.stdout(), output.stderr());
   }
 
   /**
@@ -181,8 +181,9 @@ final class ShellCommand {
     }
     List<Long> alive = killed.stream().filter(ProcessHandle::isAlive).map(ProcessHandle::pid).toList();
     if (process.isAlive() || !alive.isEmpty()) {
-      LOG.warn("{}: killed, but still alive after {}: pid {}{}", setting, seconds(KILL_WAIT), process.pid(),
-          alive.isEmpty() ? "" : " and " + alive);
+      // Java counts a zombie as alive: a process killed but not yet reaped by its new parent is named too.
+      LOG.warn("{}: killed, but not gone (or not reaped) after {}: pid {}{}", setting, seconds(KILL_WAIT),
+          process.pid(), alive.isEmpty() ? "" : " and " + alive);
     }
     return killed.size();
   }
@@ -199,13 +200,23 @@ final class ShellCommand {
     return !out.isAlive() && !err.isAlive();
   }
 
-  /** {@code last output: a | b | c}, the last {@link #MESSAGE_LINES} non-blank lines. */
-  static String lastOutput(List<String> lines) {
-    List<String> shown = lines.stream().filter(line -> !line.isBlank()).map(String::strip).toList();
-    if (shown.isEmpty()) {
+  /**
+   * {@code stderr: a | b; stdout: c}: the last {@link #MESSAGE_LINES} non-blank lines of each
+   * stream (the streams are read apart, so their order between each other is unknown).
+   */
+  static String lastOutput(List<String> stdout, List<String> stderr) {
+    String err = last(stderr);
+    String out = last(stdout);
+    if (err.isEmpty() && out.isEmpty()) {
       return "no output";
     }
-    return "last output: " + String.join(" | ", shown.subList(Math.max(0, shown.size() - MESSAGE_LINES), shown.size()));
+    return (err.isEmpty() ? "" : "stderr: " + err) + (err.isEmpty() || out.isEmpty() ? "" : "; ")
+        + (out.isEmpty() ? "" : "stdout: " + out);
+  }
+
+  private static String last(List<String> lines) {
+    List<String> shown = lines.stream().filter(line -> !line.isBlank()).map(String::strip).toList();
+    return String.join(" | ", shown.subList(Math.max(0, shown.size() - MESSAGE_LINES), shown.size()));
   }
 
   /** {@code 1.5 s}: durations in log lines and messages. */
@@ -217,7 +228,7 @@ final class ShellCommand {
   /** Both streams' lines: the tails, and the log's line budget. Lines arrive on two reader threads. */
   private final class Output {
     private final ArrayDeque<String> stdout = new ArrayDeque<>();
-    private final ArrayDeque<String> all = new ArrayDeque<>();
+    private final ArrayDeque<String> stderr = new ArrayDeque<>();
     private final AtomicInteger logged = new AtomicInteger();
 
     Thread reader(InputStream stream, boolean stderr, Consumer<String> onLine) {
@@ -266,10 +277,7 @@ final class ShellCommand {
         LOG.info(stderr ? "{} (stderr): {}" : "{}: {}", setting, line);
       }
       synchronized (this) {
-        if (!stderr) {
-          keep(stdout, line);
-        }
-        keep(all, stderr ? "stderr: " + line : line);
+        keep(stderr ? this.stderr : stdout, line);
       }
       if (!stderr) {
         onLine.accept(line);
@@ -287,8 +295,8 @@ final class ShellCommand {
       return new ArrayList<>(stdout);
     }
 
-    synchronized List<String> all() {
-      return new ArrayList<>(all);
+    synchronized List<String> stderr() {
+      return new ArrayList<>(stderr);
     }
 
     void logSkipped() {

@@ -131,6 +131,8 @@ final class ShellCommand {
             + (killed > 0 ? " and the " + killed + " processes it started" : "") + "; "
             + lastOutput(output.stdout(), output.stderr()));
       }
+      // The JDK closes a dead child's streams itself, except while a read waits on them: then a
+      // background process that kept them open would hold us until it ends.
       if (!awaitOutput(out, err)) {
         LOG.warn("{}: exited, but a process it started still holds its output open; not waiting for it "
             + "(send that process's output elsewhere, e.g. > /dev/null 2>&1)", setting);

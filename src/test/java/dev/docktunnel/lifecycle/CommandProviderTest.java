@@ -66,7 +66,8 @@ class CommandProviderTest {
 
   @Test
   void statusIsTheLastNonBlankLineInAnyCase() throws Exception {
-    ServerStatus running = await(provider("echo checking i-0abc; echo '  running  '; echo; echo '   '", "true").status());
+    ServerStatus running = await(provider("echo checking i-0abc; echo '  running  '; echo; echo '   '", "true")
+        .status());
     assertEquals(ServerStatus.running("lifecycle.command.status printed running"), running);
     assertEquals(ServerStatus.State.STOPPED, await(provider("echo STOPPED", "true").status()).state());
     assertEquals(ServerStatus.State.NOT_FOUND, await(provider("printf NotFound", "true").status()).state());

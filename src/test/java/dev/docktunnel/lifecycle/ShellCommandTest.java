@@ -120,14 +120,16 @@ class ShellCommandTest {
 
   /**
    * A background process that keeps the command's stdout open does not hold the result: the
-   * command's own end counts, with a warning saying what to do.
+   * command's own end counts, with a warning saying what to do. (The JDK ends a dead child's
+   * streams itself, unless a read is waiting on them right then: the command's last line comes
+   * well before its end, so our reader is waiting.)
    */
   @Test
   void doesNotWaitForABackgroundProcessHoldingTheOutput() throws Throwable {
     Path pidFile = dir.resolve("background.pid");
     List<ShellCommand.Result> results = new ArrayList<>();
     String log = StderrCapture.during(() -> results.add(command("sleep 300 & echo $! > '" + pidFile
-        + "'; echo done", TIMEOUT).run(line -> { })));
+        + "'; echo done; sleep 0.3", TIMEOUT).run(line -> { })));
     long pid = Long.parseLong(Files.readString(pidFile).strip());
     try {
       assertEquals(0, results.get(0).exit());

@@ -146,7 +146,10 @@ public final class CommandProvider implements ServerProvider {
     return run("destroy", config.destroy(), line -> { }).mapEmpty();
   }
 
-  /** Releases the worker pool (once the last provider sharing it closes). */
+  /**
+   * Releases this provider's hold on the worker pool (the pool ends with the last one). A
+   * provider made in a verticle is also released when that verticle is undeployed.
+   */
   public Future<Void> close() {
     return worker.close();
   }

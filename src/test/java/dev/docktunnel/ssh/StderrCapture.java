@@ -9,12 +9,12 @@ import org.junit.jupiter.api.function.Executable;
  * What the log (slf4j-simple, which looks {@code System.err} up on every line) printed while a
  * block ran, for tests that assert a warning is written, and written once.
  */
-final class StderrCapture {
+public final class StderrCapture {
 
   private StderrCapture() {
   }
 
-  static String during(Executable block) throws Throwable {
+  public static String during(Executable block) throws Throwable {
     PrintStream original = System.err;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));

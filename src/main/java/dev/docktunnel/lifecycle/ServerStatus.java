@@ -1,0 +1,39 @@
+package dev.docktunnel.lifecycle;
+
+import java.util.Objects;
+
+/**
+ * What a provider says about the server.
+ *
+ * @param state running, stopped, or not there at all
+ * @param detail one line for people: where the answer came from, what the provider saw
+ */
+public record ServerStatus(State state, String detail) {
+
+  /** The server's state as a provider knows it. */
+  public enum State {
+    /** It runs (the SSH session may still be coming up). */
+    RUNNING,
+    /** It exists and is stopped; a start brings it back. */
+    STOPPED,
+    /** It does not exist (deleted, or never created); a start creates it where the provider can. */
+    NOT_FOUND
+  }
+
+  public ServerStatus {
+    Objects.requireNonNull(state, "state");
+    Objects.requireNonNull(detail, "detail");
+  }
+
+  public static ServerStatus running(String detail) {
+    return new ServerStatus(State.RUNNING, detail);
+  }
+
+  public static ServerStatus stopped(String detail) {
+    return new ServerStatus(State.STOPPED, detail);
+  }
+
+  public static ServerStatus notFound(String detail) {
+    return new ServerStatus(State.NOT_FOUND, detail);
+  }
+}

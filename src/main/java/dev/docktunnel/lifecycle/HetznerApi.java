@@ -28,15 +28,18 @@ final class HetznerApi {
   private final String baseUrl;
   private final Duration requestTimeout;
   private final Duration pollInterval;
-  private final Supplier<Future<HetznerToken>> token;
+  private final Supplier<Future<HetznerToken>> tokenReader;
+  /** The token of the current operation; read again by {@link #readToken()} at each one's start. */
+  private volatile Future<HetznerToken> token =
+      Future.failedFuture(new HetznerApiException("Hetzner API: no token read yet"));
 
   HetznerApi(Vertx vertx, String baseUrl, Duration requestTimeout, Duration pollInterval,
-      Supplier<Future<HetznerToken>> token) {
+      Supplier<Future<HetznerToken>> tokenReader) {
     this.vertx = vertx;
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     this.requestTimeout = requestTimeout;
     this.pollInterval = pollInterval;
-    this.token = token;
+    this.tokenReader = tokenReader;
     this.client = WebClient.create(vertx, new WebClientOptions()
         .setUserAgent("docktunnel")
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, requestTimeout.toMillis())));
@@ -44,6 +47,13 @@ final class HetznerApi {
 
   void close() {
     client.close();
+  }
+
+  /** Reads the token (a rotated file is picked up); the calls after it use it. */
+  Future<Void> readToken() {
+    Future<HetznerToken> read = tokenReader.get();
+    token = read;
+    return read.mapEmpty();
   }
 
   Future<JsonObject> get(String path, Map<String, String> query) {
@@ -60,7 +70,7 @@ final class HetznerApi {
 
   private Future<JsonObject> call(HttpMethod method, String path, Map<String, String> query, JsonObject body) {
     String what = method.name() + " " + path;
-    return token.get().compose(t -> {
+    return token.compose(t -> {
       HttpRequest<Buffer> request = client.requestAbs(method, baseUrl + path)
           .bearerTokenAuthentication(t.value())
           .putHeader("Accept", "application/json")

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #status()}: the server named {@code serverName} ({@code GET /servers?name=}):
  *       {@code running} is RUNNING (so are {@code initializing}/{@code starting}, it is coming up),
  *       {@code off}/{@code stopping} are STOPPED, none (or {@code deleting}) is NOT_FOUND.</li>
- *   <li>{@link #stop()} (idle): a graceful shutdown (ACPI, waited for until {@code off}), then with
+ *   <li>{@link #stop()} (idle): a graceful shutdown (ACPI, waited for until {@code off}; a power-off
+ *       when that takes longer than {@link Timing#shutdownTimeout()}), then with
  *       {@code keep=snapshot} a snapshot labelled {@code docktunnel=<serverName>} (older ones with
  *       that label are deleted once the new one exists), then {@code DELETE /servers/{id}}. With
  *       {@code keep=volume} the server must have the volume attached (else the stop is refused:
@@ -42,8 +43,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every request has {@link Timing#requestTimeout()}; a start is bounded by
  * {@link Timing#startTimeout()}, a stop or destroy by {@link Timing#stopTimeout()}, polls come every
- * {@link Timing#pollInterval()}. The token is read for each operation (a rotated file is picked up)
- * in {@code executeBlocking}; it is never logged. Calls are not serialized here: the lifecycle
+ * {@link Timing#pollInterval()}. The token is read at the start of each operation (a rotated file
+ * is picked up) in {@code executeBlocking}; it is never logged. Calls are not serialized here: the lifecycle
  * verticle runs one at a time.
  */
 public final class HetznerProvider implements ServerProvider {
@@ -63,14 +64,19 @@ public final class HetznerProvider implements ServerProvider {
    * @param pollInterval between two polls of an action or a server's status
    * @param startTimeout a whole start (create, actions, until running)
    * @param stopTimeout a whole stop or destroy (shutdown, snapshot, delete)
+   * @param shutdownTimeout how long a graceful shutdown may take before the server is powered off
    */
-  public record Timing(Duration requestTimeout, Duration pollInterval, Duration startTimeout, Duration stopTimeout) {
-    /** 15 s per request, polls every 2 s, 5 min for a start, 30 min for a stop (a snapshot takes minutes). */
-    public static final Timing DEFAULT =
-        new Timing(Duration.ofSeconds(15), Duration.ofSeconds(2), Duration.ofMinutes(5), Duration.ofMinutes(30));
+  public record Timing(Duration requestTimeout, Duration pollInterval, Duration startTimeout, Duration stopTimeout,
+      Duration shutdownTimeout) {
+    /**
+     * 15 s per request, polls every 2 s, 5 min for a start, 30 min for a stop (a snapshot takes
+     * minutes), 2 min for a graceful shutdown.
+     */
+    public static final Timing DEFAULT = new Timing(Duration.ofSeconds(15), Duration.ofSeconds(2),
+        Duration.ofMinutes(5), Duration.ofMinutes(30), Duration.ofMinutes(2));
 
     public Timing {
-      for (Duration d : new Duration[] {requestTimeout, pollInterval, startTimeout, stopTimeout}) {
+      for (Duration d : new Duration[] {requestTimeout, pollInterval, startTimeout, stopTimeout, shutdownTimeout}) {
         if (d == null || d.isNegative() || d.isZero()) {
           throw new IllegalArgumentException("hetzner provider timings must be above zero: " + d);
         }
@@ -162,7 +168,7 @@ public final class HetznerProvider implements ServerProvider {
 
   @Override
   public Future<ServerStatus> status() {
-    return findServer().map(found -> {
+    return api.readToken().compose(v -> findServer()).map(found -> {
       if (found.isEmpty()) {
         return new ServerStatus(ServerStatus.Kind.NOT_FOUND, "no Hetzner server named " + settings.serverName());
       }
@@ -190,7 +196,7 @@ public final class HetznerProvider implements ServerProvider {
   @Override
   public Future<StartResult> start() {
     long deadline = System.nanoTime() + timing.startTimeout().toNanos();
-    return findServer()
+    return api.readToken().compose(v -> findServer())
         .compose(found -> found.isPresent() ? startExisting(found.get(), deadline) : create(deadline))
         .compose(server -> {
           Optional<String> ip = ipv4(server);
@@ -264,7 +270,7 @@ public final class HetznerProvider implements ServerProvider {
   @Override
   public Future<Void> stop() {
     long deadline = System.nanoTime() + timing.stopTimeout().toNanos();
-    return findServer().compose(found -> {
+    return api.readToken().compose(v -> findServer()).compose(found -> {
       if (found.isEmpty()) {
         LOG.info("hetzner: no server named {} to stop (already deleted)", settings.serverName());
         return Future.<Void>succeededFuture();
@@ -284,7 +290,7 @@ public final class HetznerProvider implements ServerProvider {
   @Override
   public Future<Void> destroy() {
     long deadline = System.nanoTime() + timing.stopTimeout().toNanos();
-    return findServer().compose(found -> {
+    return api.readToken().compose(v -> findServer()).compose(found -> {
       if (found.isEmpty()) {
         LOG.info("hetzner: no server named {} to destroy", settings.serverName());
         return Future.<Void>succeededFuture();
@@ -350,18 +356,35 @@ public final class HetznerProvider implements ServerProvider {
     });
   }
 
-  /** A graceful ACPI shutdown, waited for until the server is {@code off}: a clean disk to keep. */
+  /**
+   * A graceful ACPI shutdown, waited for until the server is {@code off}, so the disk kept is clean.
+   * A server that is not off after {@link Timing#shutdownTimeout()} (its OS ignores ACPI) is
+   * powered off, with a WARN: it has been idle for the whole idle timeout, and a server left
+   * running would be billed on.
+   */
   private Future<Void> shutdown(JsonObject server, long deadline) {
     long id = server.getLong("id");
     if ("off".equals(server.getString("status"))) {
       return Future.succeededFuture();
     }
     LOG.info("hetzner: shutting {} down", describe(server));
+    long graceful = Math.min(deadline, System.nanoTime() + timing.shutdownTimeout().toNanos());
     return api.post("/servers/" + id + "/actions/shutdown", new JsonObject())
-        .compose(answer -> api.awaitAction(answer.getJsonObject("action"), deadline))
+        .compose(answer -> api.awaitAction(answer.getJsonObject("action"), graceful))
         // The action only says the ACPI request was sent; the server is down when its status is off.
-        .compose(action -> awaitServerStatus(id, "off", deadline))
-        .mapEmpty();
+        .compose(action -> awaitServerStatus(id, "off", graceful))
+        .<Void>mapEmpty()
+        .recover(cause -> {
+          if (!(cause instanceof HetznerApiException e) || !"timeout".equals(e.code())) {
+            return Future.failedFuture(cause);
+          }
+          LOG.warn("hetzner: {} did not shut down within {} ({}); powering it off", describe(server),
+              readable(timing.shutdownTimeout()), HetznerApi.oneLine(cause));
+          return api.post("/servers/" + id + "/actions/poweroff", new JsonObject())
+              .compose(answer -> api.awaitAction(answer.getJsonObject("action"), deadline))
+              .compose(action -> awaitServerStatus(id, "off", deadline))
+              .mapEmpty();
+        });
   }
 
   private Future<Void> snapshot(JsonObject server, long deadline) {
@@ -373,8 +396,12 @@ public final class HetznerProvider implements ServerProvider {
     LOG.info("hetzner: snapshotting {}", describe(server));
     return api.post("/servers/" + id + "/actions/create_image", body).compose(answer -> {
       JsonObject image = answer.getJsonObject("image");
+      Long imageId = image == null ? null : image.getLong("id");
+      if (imageId == null) {
+        return Future.failedFuture(new HetznerApiException("Hetzner API POST /servers/" + id
+            + "/actions/create_image: the answer names no image; not deleting the server"));
+      }
       return api.awaitAction(answer.getJsonObject("action"), deadline).compose(action -> {
-        long imageId = image == null ? -1 : image.getLong("id", -1L);
         LOG.info("hetzner: snapshot {} of {} done", imageId, describe(server));
         return deleteOlderSnapshots(imageId);
       });
@@ -454,6 +481,10 @@ public final class HetznerProvider implements ServerProvider {
       return Future.failedFuture(new HetznerApiException(message, api.httpStatus(), api.code()));
     }
     return Future.failedFuture(new HetznerApiException(message));
+  }
+
+  private static String readable(Duration d) {
+    return d.toMillis() < 10_000 ? d.toMillis() + " ms" : d.toSeconds() + " s";
   }
 
   private static Optional<String> ipv4(JsonObject server) {

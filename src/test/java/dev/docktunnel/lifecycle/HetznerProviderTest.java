@@ -39,7 +39,8 @@ class HetznerProviderTest {
   private static final String VOLUME = "dt-docker";
   private static final String KEY = "laptop";
   private static final HetznerProvider.Timing FAST = new HetznerProvider.Timing(
-      Duration.ofSeconds(5), Duration.ofMillis(10), Duration.ofSeconds(10), Duration.ofSeconds(10));
+      Duration.ofSeconds(5), Duration.ofMillis(10), Duration.ofSeconds(10), Duration.ofSeconds(10),
+      Duration.ofSeconds(5));
 
   private Vertx vertx;
   private HetznerStandIn api;
@@ -86,6 +87,26 @@ class HetznerProviderTest {
     ServerStatus after = await(provider.status());
     assertEquals(ServerStatus.Kind.NOT_FOUND, after.kind());
     assertTrue(after.detail().contains(SERVER), after.detail());
+  }
+
+  @Test
+  void aServerThatIgnoresTheShutdownIsPoweredOffAfterTheShutdownTimeoutThenDeleted() throws Exception {
+    long volume = api.addVolume(VOLUME, "fsn1");
+    long server = api.addServer(SERVER, "fsn1", volume);
+    api.ignoreAcpi = true;
+    HetznerProvider.Timing shortShutdown = new HetznerProvider.Timing(Duration.ofSeconds(5), Duration.ofMillis(10),
+        Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofMillis(200));
+    provider = new HetznerProvider(vertx, settings("volume", VOLUME, KEY, api.url()), shortShutdown, env(TOKEN));
+
+    await(provider.stop());
+
+    List<String> calls = api.requests();
+    int shutdown = calls.indexOf("POST /servers/" + server + "/actions/shutdown");
+    int poweroff = calls.indexOf("POST /servers/" + server + "/actions/poweroff");
+    int delete = calls.indexOf("DELETE /servers/" + server);
+    assertTrue(shutdown >= 0 && poweroff > shutdown && delete > poweroff, "shutdown, poweroff, delete: " + calls);
+    assertNull(api.server(SERVER));
+    assertNull(api.volume(volume).getValue("server"));
   }
 
   @Test
@@ -270,7 +291,8 @@ class HetznerProviderTest {
     api.addVolume(VOLUME, "fsn1");
     api.neverFinish("create_server");
     HetznerProvider.Timing shortStart = new HetznerProvider.Timing(
-        Duration.ofSeconds(5), Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(10));
+        Duration.ofSeconds(5), Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(10),
+        Duration.ofSeconds(5));
     provider = new HetznerProvider(vertx, settings("volume", VOLUME, KEY, api.url()), shortStart, env(TOKEN));
 
     long began = System.nanoTime();

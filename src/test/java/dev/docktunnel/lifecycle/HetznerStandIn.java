@@ -19,7 +19,7 @@ import java.util.Set;
 /**
  * A stand-in for the Hetzner Cloud API (https://docs.hetzner.cloud/, the published OpenAPI spec),
  * on 127.0.0.1, for the endpoints the hetzner provider uses: {@code GET/POST /servers},
- * {@code GET/DELETE /servers/{id}}, {@code POST /servers/{id}/actions/{shutdown,poweron,create_image}},
+ * {@code GET/DELETE /servers/{id}}, {@code POST /servers/{id}/actions/{shutdown,poweroff,poweron,create_image}},
  * {@code GET /images}, {@code DELETE /images/{id}}, {@code GET /volumes}, {@code GET /actions/{id}}.
  *
  * <p>As documented: JSON bodies with a resource root ({@code server}, {@code servers} plus
@@ -58,6 +58,9 @@ final class HetznerStandIn {
 
   /** How many polls of an action see it {@code running} before it ends. */
   int pollsPerAction = 2;
+
+  /** Servers whose OS ignores the ACPI shutdown request (the action succeeds, they keep running). */
+  boolean ignoreAcpi;
 
   private static final class Action {
     final JsonObject json;
@@ -369,9 +372,13 @@ final class HetznerStandIn {
     switch (ctx.pathParam("command")) {
       case "shutdown" -> ok(ctx, 201, new JsonObject().put("action", action("shutdown_server", "server", id, () -> {
         // The action only delivers the ACPI request: the server is stopping, then off.
-        s.put("status", "stopping");
-        laterStatus.put(id, new String[] {"off"});
+        if (!ignoreAcpi) {
+          s.put("status", "stopping");
+          laterStatus.put(id, new String[] {"off"});
+        }
       })));
+      case "poweroff" -> ok(ctx, 201, new JsonObject().put("action",
+          action("stop_server", "server", id, () -> s.put("status", "off"))));
       case "poweron" -> ok(ctx, 201, new JsonObject().put("action",
           action("start_server", "server", id, () -> s.put("status", "running"))));
       case "create_image" -> {

@@ -222,12 +222,21 @@ public final class HetznerProvider implements ServerProvider {
     if ("running".equals(status)) {
       return Future.succeededFuture(server);
     }
+    if ("stopping".equals(status)) {
+      LOG.info("hetzner: {} is stopping, powering it on once it is off", describe(server));
+      return awaitServerStatus(id, "off", deadline).compose(off -> startExisting(off, deadline));
+    }
+    if ("deleting".equals(status)) {
+      return Future.failedFuture(new HetznerApiException("Hetzner " + describe(server)
+          + " is being deleted; start it again once it is gone"));
+    }
     LOG.info("hetzner: {} is {}, waiting until it runs", describe(server), status);
     return awaitServerStatus(id, "running", deadline);
   }
 
   private Future<JsonObject> create(long deadline) {
-    Future<Optional<JsonObject>> snapshot = keep == Keep.SNAPSHOT ? newestSnapshot() : Future.succeededFuture(Optional.empty());
+    Future<Optional<JsonObject>> snapshot =
+        keep == Keep.SNAPSHOT ? newestSnapshot() : Future.succeededFuture(Optional.empty());
     Future<Optional<Long>> volume = volumeId();
     return Future.all(snapshot, volume).compose(both -> {
       Optional<JsonObject> image = snapshot.result();

@@ -1,5 +1,7 @@
 package dev.docktunnel;
 
+import dev.docktunnel.activity.ActivityGate;
+import dev.docktunnel.activity.ActivityVerticle;
 import dev.docktunnel.bridge.BridgeCounters;
 import dev.docktunnel.bridge.BridgeLimits;
 import dev.docktunnel.bridge.EventBridgeVerticle;
@@ -12,6 +14,8 @@ import dev.docktunnel.docker.DockerEngineClient;
 import dev.docktunnel.forward.ForwardVerticle;
 import dev.docktunnel.forward.RestoredForward;
 import dev.docktunnel.http.HttpApiVerticle;
+import dev.docktunnel.lifecycle.LifecycleVerticle;
+import dev.docktunnel.lifecycle.StaticProvider;
 import dev.docktunnel.metrics.BridgeMeters;
 import dev.docktunnel.metrics.DocktunnelMetrics;
 import dev.docktunnel.metrics.MetricsVerticle;
@@ -80,10 +84,24 @@ public final class Docktunnel {
   private static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config, SshSessionVerticle ssh,
       List<RestoredForward> restored, DocktunnelMetrics metrics, Runnable stopDaemon, Optional<Path> dockerSocket,
       Promise<Void> localsDeployed) {
+    DocktunnelConfig.Lifecycle lifecycle = config.lifecycle();
+    if (!StaticProvider.NAME.equals(lifecycle.provider())) {
+      // The providers exist, but waking a stopped server on demand is not wired into the data path
+      // yet: an idle stop now would leave every forward and the Docker socket unanswered.
+      return Future.failedFuture(new IllegalArgumentException("setting 'lifecycle.provider': '"
+          + lifecycle.provider() + "' is not available in this version (waking the server on demand is not built"
+          + " yet); use 'static', which reports idleness and the countdown without stopping anything"));
+    }
+    ActivityGate gate = new ActivityGate();
     DockerEngineClient engine = new DockerEngineClient(vertx, ssh.sessionProvider(), config.remoteDockerSocket());
     BridgeCounters bridgeCounters = new BridgeCounters(); // one set for the TCP and the SockJS bridge
     BridgeMeters.bind(metrics.registry(), bridgeCounters);
     return vertx.deployVerticle(new MetricsVerticle(new TunnelMeters(metrics.registry(), Clock.systemUTC()), metrics))
+        // Before the forwards and the Docker socket, so the ledger sees every opening.
+        .compose(id -> vertx.deployVerticle(new ActivityVerticle(Clock.systemUTC(), lifecycle.connectionTimeout(),
+            lifecycle.idleTimeout())))
+        .compose(id -> vertx.deployVerticle(new LifecycleVerticle(lifecycle, new StaticProvider(), gate,
+            Clock.systemUTC())))
         .compose(id -> vertx.deployVerticle(new ForwardVerticle(config.forwarding(), ssh.sessionProvider(), restored)))
         .compose(id -> dockerSocket.isEmpty() ? Future.succeededFuture(id)
             : vertx.deployVerticle(new DockerSocketVerticle(dockerSocket.get(), config.remoteDockerSocket(),

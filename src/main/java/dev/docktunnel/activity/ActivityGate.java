@@ -48,6 +48,16 @@ public final class ActivityGate {
     return state.compareAndSet(open, open | CLOSED);
   }
 
+  /** Closes the gate whatever entered (a person's stop); idempotent. */
+  public void close() {
+    while (true) {
+      long now = state.get();
+      if ((now & CLOSED) != 0 || state.compareAndSet(now, now | CLOSED)) {
+        return;
+      }
+    }
+  }
+
   /** Opens the gate again (the server runs, or the stop was given up); the count goes on. */
   public void open() {
     while (true) {

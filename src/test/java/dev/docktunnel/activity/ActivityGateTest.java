@@ -28,6 +28,11 @@ class ActivityGateTest {
     assertEquals(2, gate.entries());
     gate.open(); // idempotent
     assertFalse(gate.isClosed());
+    gate.close();
+    assertTrue(gate.isClosed());
+    assertFalse(gate.enter());
+    gate.close(); // idempotent
+    assertEquals(2, gate.entries());
   }
 
   /**

@@ -1,0 +1,237 @@
+package dev.docktunnel.lifecycle;
+
+import dev.docktunnel.activity.ActivityGate;
+import dev.docktunnel.bus.ActivityReason;
+import dev.docktunnel.bus.ActivityState;
+import dev.docktunnel.bus.Addresses;
+import dev.docktunnel.bus.Facts;
+import dev.docktunnel.bus.LifecycleStatus;
+import dev.docktunnel.config.DocktunnelConfig;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out {@link IdlePolicy}'s decisions: asks the activity verticle for its picture (on
+ * every {@code docktunnel.activity.state} change and at the policy's next check), calls the
+ * provider, publishes every change as {@code docktunnel.lifecycle}, and answers
+ * {@code docktunnel.lifecycle.extend} and {@code docktunnel.lifecycle.server}. The policy and its
+ * timer are owned by this verticle's context; provider results hop back onto it.
+ *
+ * <p>An idle stop is carried out only if the ledger's activity count is still the one the policy
+ * decided on and the {@link ActivityGate} closes on the entries seen before that check, so a
+ * connection arriving meanwhile calls the stop off.
+ */
+public final class LifecycleVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(LifecycleVerticle.class);
+  private static final long QUERY_TIMEOUT_MS = 5_000;
+
+  private final DocktunnelConfig.Lifecycle config;
+  private final ServerProvider provider;
+  private final ActivityGate gate;
+  private final Clock clock;
+  private IdlePolicy policy;
+  private long timer = -1;
+  /** The last activity picture, for a stop that could not ask for a fresh one. */
+  private ActivitySnapshot lastSnapshot = ActivitySnapshot.NONE;
+  private long providerFailures;
+
+  public LifecycleVerticle(DocktunnelConfig.Lifecycle config, ServerProvider provider, ActivityGate gate,
+      Clock clock) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.provider = Objects.requireNonNull(provider, "provider");
+    this.gate = Objects.requireNonNull(gate, "gate");
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  @Override
+  public Future<?> start() {
+    policy = IdlePolicy.forConfig(config, clock.instant());
+    var bus = vertx.eventBus();
+    return Future.all(
+            bus.<JsonObject>consumer(Addresses.LIFECYCLE_EXTEND, this::onExtend).completion(),
+            bus.<JsonObject>consumer(Addresses.LIFECYCLE_SERVER, this::onServer).completion(),
+            bus.<JsonObject>consumer(Addresses.ACTIVITY_STATE, m -> evaluate()).completion())
+        .onSuccess(v -> {
+          publish(policy.status(clock.instant()));
+          provider.status().onComplete(this::onProviderStatus);
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    cancelTimer();
+    return Future.succeededFuture();
+  }
+
+  // ---- inputs
+
+  private void onProviderStatus(AsyncResult<ServerStatus> status) {
+    Instant now = clock.instant();
+    if (status.failed()) {
+      carry(policy.providerStatusFailed(now, providerFailed("status", status.cause())));
+      return;
+    }
+    ServerStatus s = status.result();
+    carry(s.state() == ServerStatus.State.RUNNING ? policy.providerRunning(now, s.detail())
+        : policy.providerStopped(now, s.detail()));
+    evaluate();
+  }
+
+  /** Asks for the activity picture and lets the policy judge it. */
+  private void evaluate() {
+    activity().onSuccess(snapshot -> carry(policy.evaluate(clock.instant(), snapshot)))
+        .onFailure(e -> LOG.warn("lifecycle: the activity picture is not available ({}); asking again at the next"
+            + " check", e.getMessage()));
+  }
+
+  private void onExtend(Message<JsonObject> request) {
+    Object ms = request.body() == null ? null : request.body().getValue("durationMs");
+    if (ms != null && (!(ms instanceof Number n) || n.longValue() <= 0)) {
+      request.fail(400, "extend needs durationMs above 0, not " + ms);
+      return;
+    }
+    Duration by = ms == null ? config.idleTimeout() : Duration.ofMillis(((Number) ms).longValue());
+    answer(request, policy.extend(clock.instant(), by));
+  }
+
+  private void onServer(Message<JsonObject> request) {
+    String action = request.body() == null ? null : request.body().getString("action");
+    Instant now = clock.instant();
+    if ("status".equals(action)) {
+      request.reply(policy.status(now).toJson());
+    } else if ("start".equals(action)) {
+      answer(request, policy.requestStart(now));
+    } else if ("stop".equals(action)) {
+      answer(request, policy.requestStop(now));
+    } else {
+      request.fail(400, "server needs action start, stop or status, not " + action);
+    }
+  }
+
+  /** Carries out a command's decision and answers at once with the picture, or 409 with the refusal. */
+  private void answer(Message<JsonObject> request, Decision decision) {
+    carry(decision);
+    if (decision.refused()) {
+      request.fail(409, decision.refusal());
+    } else {
+      request.reply(decision.status().toJson());
+    }
+  }
+
+  // ---- carrying decisions out
+
+  private void carry(Decision decision) {
+    if (decision.changed()) {
+      publish(decision.status());
+    }
+    schedule(decision.nextCheck());
+    switch (decision.action()) {
+      case START -> startServer();
+      case STOP -> stopServer(decision);
+      case FAIL_HELD -> LOG.warn("lifecycle: the server could not be started: {}", decision.status().reason());
+      case WARN, CANCEL_WARNING, NONE -> {
+        // published with the status
+      }
+    }
+  }
+
+  private void startServer() {
+    provider.start().onComplete(started -> {
+      Instant now = clock.instant();
+      if (started.succeeded()) {
+        gate.open();
+        started.result().address().ifPresent(address -> LOG.warn("lifecycle: the {} provider started the server at {};"
+            + " moving the SSH session to a new address is not built yet", provider.name(), address));
+        carry(policy.started(now));
+      } else {
+        carry(policy.startFailed(now, providerFailed("start", started.cause())));
+      }
+    });
+  }
+
+  /**
+   * An idle stop goes ahead only if nothing happened since the decision: the ledger's count is
+   * unchanged and the gate closes on the entries seen before asking; a person's stop always.
+   */
+  private void stopServer(Decision decision) {
+    long entries = gate.entries();
+    activity().onComplete(asked -> {
+      Instant now = clock.instant();
+      ActivitySnapshot snapshot = asked.succeeded() ? asked.result() : lastSnapshot;
+      boolean idleStop = decision.stopIfActivityCount() != null;
+      if (idleStop && (asked.failed() || !decision.stopStillValid(snapshot.activityCount())
+          || !gate.closeIfNoEntrySince(entries))) {
+        LOG.info("lifecycle: idle stop called off: {}", asked.failed() ? "the activity picture is not available"
+            : "activity since the decision");
+        gate.open();
+        carry(policy.stopAborted(now, snapshot));
+        return;
+      }
+      if (!idleStop) {
+        gate.close(); // a person's stop: whatever enters from now on waits for the next start
+      }
+      provider.stop().onComplete(stopped -> {
+        if (stopped.succeeded()) {
+          carry(policy.stopped(clock.instant()));
+        } else {
+          gate.open();
+          carry(policy.stopFailed(clock.instant(), providerFailed("stop", stopped.cause())));
+        }
+      });
+    });
+  }
+
+  private Future<ActivitySnapshot> activity() {
+    return vertx.eventBus().<JsonObject>request(Addresses.ACTIVITY_QUERY, new JsonObject(),
+            new DeliveryOptions().setSendTimeout(QUERY_TIMEOUT_MS))
+        .map(reply -> {
+          ActivityState state = ActivityState.fromJson(reply.body());
+          String detail = state.reasons().isEmpty() ? null : state.reasons().get(0).detail();
+          lastSnapshot = new ActivitySnapshot(state.lastActivityAt(),
+              state.reasons().stream().anyMatch(ActivityReason::open), state.activityCount(), detail);
+          return lastSnapshot;
+        });
+  }
+
+  private void schedule(Instant next) {
+    cancelTimer();
+    if (next != null) {
+      long delay = Math.max(1, Duration.between(clock.instant(), next).toMillis());
+      timer = vertx.setTimer(delay, id -> {
+        timer = -1;
+        evaluate();
+      });
+    }
+  }
+
+  private void cancelTimer() {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+      timer = -1;
+    }
+  }
+
+  private String providerFailed(String call, Throwable cause) {
+    providerFailures++;
+    String message = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+    LOG.warn("lifecycle: the {} provider's {} failed ({} provider failure(s) so far): {}", provider.name(), call,
+        providerFailures, message);
+    return message;
+  }
+
+  private void publish(LifecycleStatus status) {
+    LOG.info("lifecycle: {}{}{}", status.state().text(), status.reason() == null ? "" : ": " + status.reason(),
+        status.stopAt() == null ? "" : " (stops at " + status.stopAt() + ")");
+    Facts.publish(vertx.eventBus(), Addresses.LIFECYCLE, status);
+  }
+}

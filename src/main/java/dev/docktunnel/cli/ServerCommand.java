@@ -40,9 +40,21 @@ public final class ServerCommand {
     @Option(names = "--json", description = "print the lifecycle's status as JSON")
     boolean json;
 
-    abstract String method();
+    private final String method;
+    private final String path;
 
-    abstract String path();
+    Action(String method, String path) {
+      this.method = method;
+      this.path = path;
+    }
+
+    String method() {
+      return method;
+    }
+
+    String path() {
+      return path;
+    }
 
     @Override
     public Integer call() throws InterruptedException {
@@ -85,14 +97,8 @@ public final class ServerCommand {
       description = "Start the server now (the provider's start), e.g. before you need it.",
       exitCodeListHeading = EXIT_HEADING, exitCodeList = {OK, FAILED, USAGE})
   static final class Start extends Action {
-    @Override
-    String method() {
-      return "POST";
-    }
-
-    @Override
-    String path() {
-      return HttpApiVerticle.SERVER_PATH + "/start";
+    Start() {
+      super("POST", HttpApiVerticle.SERVER_PATH + "/start");
     }
   }
 
@@ -100,14 +106,8 @@ public final class ServerCommand {
       description = "Stop the server now (the provider's stop), without waiting for the idle timeout.",
       exitCodeListHeading = EXIT_HEADING, exitCodeList = {OK, FAILED, USAGE})
   static final class Stop extends Action {
-    @Override
-    String method() {
-      return "POST";
-    }
-
-    @Override
-    String path() {
-      return HttpApiVerticle.SERVER_PATH + "/stop";
+    Stop() {
+      super("POST", HttpApiVerticle.SERVER_PATH + "/stop");
     }
   }
 
@@ -115,14 +115,8 @@ public final class ServerCommand {
       description = "Show the lifecycle's state, its reason and the idle stop's deadline.",
       exitCodeListHeading = EXIT_HEADING, exitCodeList = {OK, FAILED, USAGE})
   static final class Status extends Action {
-    @Override
-    String method() {
-      return "GET";
-    }
-
-    @Override
-    String path() {
-      return HttpApiVerticle.SERVER_PATH;
+    Status() {
+      super("GET", HttpApiVerticle.SERVER_PATH);
     }
   }
 }

@@ -44,6 +44,8 @@ public final class LifecycleVerticle extends VerticleBase {
   /** The last activity picture, for a stop that could not ask for a fresh one. */
   private ActivitySnapshot lastSnapshot = ActivitySnapshot.NONE;
   private long providerFailures;
+  /** Set by the undeploy: answers that no longer come are the stop's, not faults. */
+  private boolean stopping;
 
   public LifecycleVerticle(DocktunnelConfig.Lifecycle config, ServerProvider provider, ActivityGate gate,
       Clock clock) {
@@ -69,6 +71,7 @@ public final class LifecycleVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    stopping = true;
     cancelTimer();
     return Future.succeededFuture();
   }
@@ -90,8 +93,14 @@ public final class LifecycleVerticle extends VerticleBase {
   /** Asks for the activity picture and lets the policy judge it. */
   private void evaluate() {
     activity().onSuccess(snapshot -> carry(policy.evaluate(clock.instant(), snapshot)))
-        .onFailure(e -> LOG.warn("lifecycle: the activity picture is not available ({}); asking again at the next"
-            + " check", e.getMessage()));
+        .onFailure(e -> {
+          if (stopping) {
+            LOG.debug("lifecycle: no activity picture while docktunnel stops: {}", e.getMessage());
+          } else {
+            LOG.warn("lifecycle: the activity picture is not available ({}); asking again at the next check",
+                e.getMessage());
+          }
+        });
   }
 
   private void onExtend(Message<JsonObject> request) {

@@ -35,6 +35,8 @@ import picocli.CommandLine.Spec;
         "1:a host is not running or its state is stale (shown from its state file), or there is no host",
         "2:bad command line or config value"})
 public final class StatusCommand implements Callable<Integer> {
+  /** The terminal bell, rung when a host's idle countdown begins. */
+  static final String BELL = "\u0007";
   /** How often {@code --watch} asks. */
   static final Duration WATCH_INTERVAL = Duration.ofSeconds(1);
   /** Home, clear screen. */
@@ -132,7 +134,12 @@ public final class StatusCommand implements Callable<Integer> {
       }
       statuses.stream().filter(s -> s.warning() != null).forEach(s -> warnings.add(s.warning()));
       synchronized (printing) {
+        boolean bell = !json && statuses.stream().anyMatch(s -> s.document() != null
+            && StatusTable.countdownBegan(shown.get(s.host().id()), changeKey(s.document())));
         List<HostStatus> changed = changed(statuses, shown);
+        if (bell) {
+          out.print(BELL); // the idle countdown began: a person may want to extend it
+        }
         if (json) {
           out.print(jsonLines(changed));
         } else if (terminal) {

@@ -1,6 +1,7 @@
 package dev.docktunnel.cli;
 
 import dev.docktunnel.state.HostState;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -17,6 +18,7 @@ import java.util.Locale;
  * HOST  root@build-box:22  PID 4242  up 3m 12s
  * SSH   connected since 2026-12-01T12:40:01Z (3m 10s)
  * DOCKER unix:///home/me/.docktunnel/root-build-box-22-3f9a1c2b/docker.sock  2 connection(s), 14 request(s), 1 stream(s)
+ * SERVER idle-warning (static) since 2026-12-01T12:42:30Z (42s): no activity since ...; stops at 2026-12-01T12:43:30Z (in 18s)
  * CONTAINER     NAME  LOCAL           REMOTE          STATE   DURATION  BYTES          REASON
  * 3f9a1c2b4d5e  web   127.0.0.1:8080  127.0.0.1:8080  active  3m 09s    1.2 KiB/340 B  -
  * </pre>
@@ -60,6 +62,20 @@ final class StatusTable {
             .append(" request(s), ").append(docker.openStreams()).append(" stream(s)");
       } else {
         out.append("not listening");
+      }
+      out.append('\n');
+    }
+    HostState.Server server = state.server();
+    if (server != null) {
+      out.append("SERVER ").append(server.state()).append(" (").append(server.provider()).append(") since ")
+          .append(server.since().truncatedTo(ChronoUnit.SECONDS)).append(" (")
+          .append(duration(Duration.between(server.since(), now))).append(')');
+      if (server.reason() != null && !server.reason().isBlank()) {
+        out.append(": ").append(server.reason());
+      }
+      if (server.stopAt() != null) {
+        out.append("; stops at ").append(server.stopAt().truncatedTo(ChronoUnit.SECONDS)).append(" (in ")
+            .append(duration(Duration.between(now, server.stopAt()))).append(')');
       }
       out.append('\n');
     }
@@ -133,5 +149,18 @@ final class StatusTable {
       unit++;
     }
     return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
+  }
+
+  /**
+   * Whether {@code status --watch} rings the terminal bell: the host's server just entered
+   * {@code idle-warning} (its countdown began) since the document shown before.
+   */
+  static boolean countdownBegan(JsonObject before, JsonObject now) {
+    return "idle-warning".equals(serverState(now)) && !"idle-warning".equals(serverState(before));
+  }
+
+  private static String serverState(JsonObject document) {
+    JsonObject server = document == null ? null : document.getJsonObject("server");
+    return server == null ? null : server.getString("state");
   }
 }

@@ -31,6 +31,7 @@ import java.util.function.LongPredicate;
  * @param httpPort the port of the daemon's HTTP API on 127.0.0.1, null until it listens
  * @param bridgePort the port of its TCP event-bus bridge on 127.0.0.1, null until it listens
  * @param dockerSocket the local Docker socket, null until it listens (and in older records)
+ * @param server the remote server's lifecycle as last published, null before its first fact
  */
 public record HostState(
     int version,
@@ -45,18 +46,27 @@ public record HostState(
     List<Forward> forwards,
     Integer httpPort,
     Integer bridgePort,
-    DockerSocket dockerSocket) {
+    DockerSocket dockerSocket,
+    Server server) {
 
   /** The only version this code writes and reads. */
   public static final int VERSION = 1;
   /** A running daemon's record older than this is stale: the writer is gone or stuck. */
   public static final Duration STALE_AFTER = Duration.ofSeconds(10);
 
+  /** A record without a lifecycle. */
+  public HostState(int version, String host, long pid, boolean running, Instant stoppedAt, Instant startedAt,
+      Instant updatedAt, String sessionId, Ssh ssh, List<Forward> forwards, Integer httpPort, Integer bridgePort,
+      DockerSocket dockerSocket) {
+    this(version, host, pid, running, stoppedAt, startedAt, updatedAt, sessionId, ssh, forwards, httpPort, bridgePort,
+        dockerSocket, null);
+  }
+
   /** A record without a local Docker socket. */
   public HostState(int version, String host, long pid, boolean running, Instant stoppedAt, Instant startedAt,
       Instant updatedAt, String sessionId, Ssh ssh, List<Forward> forwards, Integer httpPort, Integer bridgePort) {
     this(version, host, pid, running, stoppedAt, startedAt, updatedAt, sessionId, ssh, forwards, httpPort, bridgePort,
-        null);
+        null, null);
   }
 
   public HostState {
@@ -103,6 +113,31 @@ public record HostState(
       return new DockerSocket(string(json, "dockerSocket.path"), isListening,
           (int) count(json, "dockerSocket.openConnections"), count(json, "dockerSocket.requestsTotal"),
           (int) count(json, "dockerSocket.openStreams"));
+    }
+  }
+
+  /**
+   * The remote server's lifecycle (the {@code docktunnel.lifecycle} fact's wire names).
+   *
+   * @param state {@code unknown}, {@code starting}, {@code running}, {@code idle-warning},
+   *     {@code stopping}, {@code stopped} or {@code failed}
+   * @param stopAt the idle stop's deadline while {@code idle-warning}, else null
+   */
+  public record Server(String state, String provider, String reason, Instant since, Instant stopAt) {
+    public Server {
+      Objects.requireNonNull(state, "state");
+      Objects.requireNonNull(provider, "provider");
+      Objects.requireNonNull(since, "since");
+    }
+
+    JsonObject toJson() {
+      return new JsonObject().put("state", state).put("provider", provider).put("reason", reason)
+          .put("since", since.toString()).put("stopAt", stopAt == null ? null : stopAt.toString());
+    }
+
+    static Server fromJson(JsonObject json) {
+      return new Server(string(json, "server.state"), string(json, "server.provider"),
+          optionalString(json, "server.reason"), instant(json, "server.since"), optionalInstant(json, "server.stopAt"));
     }
   }
 
@@ -254,7 +289,8 @@ public record HostState(
         .put("forwards", forwardsJson)
         .put("httpPort", httpPort)
         .put("bridgePort", bridgePort)
-        .put("dockerSocket", dockerSocket == null ? null : dockerSocket.toJson());
+        .put("dockerSocket", dockerSocket == null ? null : dockerSocket.toJson())
+        .put("server", server == null ? null : server.toJson());
   }
 
   /**
@@ -303,7 +339,18 @@ public record HostState(
         forwards,
         optionalPort(json, "httpPort"),
         optionalPort(json, "bridgePort"),
-        dockerSocket(json.getValue("dockerSocket")));
+        dockerSocket(json.getValue("dockerSocket")),
+        server(json.getValue("server")));
+  }
+
+  private static Server server(Object value) {
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof JsonObject json)) {
+      throw new IllegalArgumentException("server is " + describe(value) + ", expected an object or null");
+    }
+    return Server.fromJson(json);
   }
 
   private static DockerSocket dockerSocket(Object value) {

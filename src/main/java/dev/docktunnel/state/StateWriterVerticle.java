@@ -4,6 +4,7 @@ import dev.docktunnel.bus.ActivityBytes;
 import dev.docktunnel.bus.Addresses;
 import dev.docktunnel.bus.DockerSocketStatus;
 import dev.docktunnel.bus.Endpoint;
+import dev.docktunnel.bus.LifecycleStatus;
 import dev.docktunnel.bus.Facts;
 import dev.docktunnel.bus.ForwardStatus;
 import dev.docktunnel.bus.SessionState;
@@ -46,6 +47,7 @@ public final class StateWriterVerticle extends VerticleBase {
   private Integer httpPort;
   private Integer bridgePort;
   private HostState.DockerSocket dockerSocket;
+  private HostState.Server server;
   private long lastSeq;
   private long malformedFacts;
   private boolean changed;
@@ -81,6 +83,7 @@ public final class StateWriterVerticle extends VerticleBase {
         bus.<JsonObject>consumer(Addresses.ACTIVITY_BYTES, m -> apply(m.body(), this::onBytes)).completion(),
         bus.<JsonObject>consumer(Addresses.ENDPOINT, m -> apply(m.body(), this::onEndpoint)).completion(),
         bus.<JsonObject>consumer(Addresses.DOCKER_SOCKET, m -> apply(m.body(), this::onDockerSocket)).completion(),
+        bus.<JsonObject>consumer(Addresses.LIFECYCLE, m -> apply(m.body(), this::onLifecycle)).completion(),
         bus.<JsonObject>consumer(Addresses.STATUS, m -> m.reply(StatusDocument.live(record(true), lastSeq)))
             .completion())
         .compose(v -> writeNow(record(true)));
@@ -158,12 +161,20 @@ public final class StateWriterVerticle extends VerticleBase {
     }
   }
 
+  /** The server's lifecycle changes rarely and matters (a countdown): written at once. */
+  private void onLifecycle(JsonObject json) {
+    LifecycleStatus fact = LifecycleStatus.fromJson(json);
+    server = new HostState.Server(fact.state().text(), fact.provider(), fact.reason(), fact.since(), fact.stopAt());
+    write();
+  }
+
   private HostState record(boolean running) {
     Instant now = clock.instant();
     return new HostState(HostState.VERSION, host, ProcessHandle.current().pid(), running, running ? null : now,
         startedAt, now, sessionId, ssh, List.copyOf(forwards.values()), httpPort, bridgePort,
         running || dockerSocket == null ? dockerSocket
-            : new HostState.DockerSocket(dockerSocket.path(), false, 0, dockerSocket.requestsTotal(), 0));
+            : new HostState.DockerSocket(dockerSocket.path(), false, 0, dockerSocket.requestsTotal(), 0),
+        server);
   }
 
   /** Writes the current record now, or right after the write in flight. */

@@ -210,7 +210,8 @@ class StatusStopIT {
     Path socket = StateDir.dockerSocketIn(stateDir(), HostId.of(SshTargetResolver.resolve(testbed.sshUri(),
         Path.of("/dev/null"))));
     assertTrue(lines.get(2).startsWith("DOCKER unix://" + socket + "  "), table.toString());
-    assertEquals(String.join("  ", StatusTable.COLUMNS), lines.get(3).replaceAll(" {2,}", "  "), table.toString());
+    assertTrue(lines.get(3).startsWith("SERVER running (static) since "), table.toString());
+    assertEquals(String.join("  ", StatusTable.COLUMNS), lines.get(4).replaceAll(" {2,}", "  "), table.toString());
     String row = lines.stream().filter(l -> l.contains("127.0.0.1:" + port + " ")).findFirst()
         .orElseThrow(() -> new AssertionError("no row for 127.0.0.1:" + port + ": " + table));
     assertTrue(row.startsWith(id.substring(0, 12) + "  web "), row);

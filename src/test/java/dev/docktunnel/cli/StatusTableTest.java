@@ -2,9 +2,11 @@ package dev.docktunnel.cli;
 
 import static dev.docktunnel.cli.StatusFixtures.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.state.HostState;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -52,6 +54,24 @@ class StatusTableTest {
         StatusTable.render(live, null, T0.plusSeconds(5)).lines().toList().get(2));
     assertEquals("DOCKER unix:///s/root-box-22-1/docker.sock  not listening",
         StatusTable.render(live, "not running (PID 7 is gone)", T0.plusSeconds(5)).lines().toList().get(2));
+  }
+
+  @Test
+  void theServerLineShowsTheLifecycleAndTheCountdownAndTheBellRingsWhenItBegins() {
+    HostState base = StatusFixtures.running(7, List.of());
+    HostState warning = new HostState(base.version(), base.host(), base.pid(), true, null, base.startedAt(),
+        base.updatedAt(), base.sessionId(), base.ssh(), List.of(), null, null, null,
+        new HostState.Server("idle-warning", "static", "idle for 30m", T0.plusSeconds(60), T0.plusSeconds(120)));
+    assertEquals("SERVER idle-warning (static) since 2026-12-01T10:01:00Z (42s): idle for 30m;"
+        + " stops at 2026-12-01T10:02:00Z (in 18s)",
+        StatusTable.render(warning, null, T0.plusSeconds(102)).lines().toList().get(2));
+    JsonObject running = new JsonObject().put("server", new JsonObject().put("state", "running"));
+    JsonObject counting = new JsonObject().put("server", new JsonObject().put("state", "idle-warning"));
+    assertTrue(StatusTable.countdownBegan(running, counting));
+    assertTrue(StatusTable.countdownBegan(null, counting), "watching starts during a countdown");
+    assertFalse(StatusTable.countdownBegan(counting, counting), "rung once per countdown");
+    assertFalse(StatusTable.countdownBegan(counting, running));
+    assertFalse(StatusTable.countdownBegan(running, new JsonObject()), "an older daemon without a lifecycle");
   }
 
   @Test

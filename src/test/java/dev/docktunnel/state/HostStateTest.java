@@ -28,7 +28,8 @@ class HostStateTest {
     }
     return new HostState(HostState.VERSION, "root@box:22", 4242, true, null, T0, T0.plusSeconds(5), "s-2",
         new HostState.Ssh("connected", null, T0.plusSeconds(2)), list, 41234, null,
-        new HostState.DockerSocket("/home/me/.docktunnel/root-box-22-3f9a1c2b/docker.sock", true, 2, 31, 1));
+        new HostState.DockerSocket("/home/me/.docktunnel/root-box-22-3f9a1c2b/docker.sock", true, 2, 31, 1),
+        new HostState.Server("idle-warning", "static", "no activity since ...", T0.plusSeconds(3), T0.plusSeconds(63)));
   }
 
   @Test
@@ -38,7 +39,7 @@ class HostStateTest {
     assertEquals(Set.of("version", "host", "pid", "running", "stoppedAt", "startedAt", "updatedAt", "sessionId",
         "ssh", "forwards",
         // beyond the contract: where the daemon's HTTP API and event bridge listen, its Docker socket
-        "httpPort", "bridgePort", "dockerSocket"), json.fieldNames());
+        "httpPort", "bridgePort", "dockerSocket", "server"), json.fieldNames());
     assertEquals(Set.of("state", "reason", "since"), json.getJsonObject("ssh").fieldNames());
     assertEquals(Set.of("containerId", "containerName", "localAddress", "localPort", "remotePort", "status",
         "reason", "sessionId", "createdAt", "updatedAt", "bytesIn", "bytesOut",
@@ -63,7 +64,7 @@ class HostStateTest {
 
   @Test
   void ignoresUnknownFields() {
-    JsonObject json = state(1, 1).toJson().put("server", new JsonObject().put("lifecycle", "idle"));
+    JsonObject json = state(1, 1).toJson().put("provisioner", new JsonObject().put("kind", "later"));
     json.getJsonObject("ssh").put("attempts", 3);
     json.getJsonArray("forwards").getJsonObject(0).put("protocol", "tcp");
     assertEquals(state(1, 1), HostState.fromJson(json));

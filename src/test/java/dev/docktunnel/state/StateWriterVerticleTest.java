@@ -9,6 +9,8 @@ import dev.docktunnel.bus.ActivityBytes;
 import dev.docktunnel.bus.Addresses;
 import dev.docktunnel.bus.DockerSocketStatus;
 import dev.docktunnel.bus.Endpoint;
+import dev.docktunnel.bus.LifecycleState;
+import dev.docktunnel.bus.LifecycleStatus;
 import dev.docktunnel.bus.Facts;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -141,6 +143,17 @@ class StateWriterVerticleTest {
     vertx.undeploy(id).await(10, TimeUnit.SECONDS);
     HostState stopped = await(s -> !s.running());
     assertEquals(new HostState.DockerSocket("/s/h/docker.sock", false, 0, 14, 0), stopped.dockerSocket());
+  }
+
+  /** The lifecycle fact is kept as server, with its countdown. */
+  @Test
+  void theLifecycleIsRecordedAsTheServer() throws Exception {
+    vertx.deployVerticle(new StateWriterVerticle(file(), "ssh://u@h", Clock.systemUTC())).await(10, TimeUnit.SECONDS);
+    Instant since = Instant.parse("2026-12-01T10:00:00Z");
+    Facts.publish(vertx.eventBus(), Addresses.LIFECYCLE, new LifecycleStatus(LifecycleState.IDLE_WARNING, "static",
+        "idle for 30m", since, since.plusSeconds(60), 1_800_000, 60_000, Instant.now()));
+    HostState.Server server = await(s -> s.server() != null).server();
+    assertEquals(new HostState.Server("idle-warning", "static", "idle for 30m", since, since.plusSeconds(60)), server);
   }
 
   @Test

@@ -15,7 +15,6 @@ import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -48,8 +47,8 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
   private final HttpExchangeObserver observer = new HttpExchangeObserver(this);
   /** Each outstanding request's classification, until its response ends. */
   private final Map<RequestHead, DockerPaths.Call> calls = new HashMap<>();
-  /** Requests whose response is an open stream now. */
-  private final Set<RequestHead> openStreams = new HashSet<>();
+  /** Requests whose response is an open stream now, with their classification. */
+  private final Map<RequestHead, DockerPaths.Call> openStreams = new HashMap<>();
   /** Reads the id from the answer to a create, while it passes. */
   private CreatedIdReader created;
   /** The stream offset up to which the client may be written; MAX_VALUE: no hold. */
@@ -86,7 +85,7 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
   public void closed() {
     closed = true;
     observer.engineClosed();
-    for (RequestHead stream : Set.copyOf(openStreams)) {
+    for (RequestHead stream : Set.copyOf(openStreams.keySet())) {
       streamEnded(stream);
     }
   }
@@ -100,7 +99,7 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
     calls.put(head, call);
     publish(DockerActivity.Event.REQUEST, head.method(), call);
     if (call.opensStream()) {
-      openStreams.add(head);
+      openStreams.put(head, call);
       settings.counters().openStreams.incrementAndGet();
       publish(DockerActivity.Event.STREAM_OPENED, head.method(), call);
     }
@@ -187,7 +186,7 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
   /** The response to {@code request} is over (complete or cut): its stream, if any, ends. */
   private void ended(RequestHead request) {
     calls.remove(request);
-    if (openStreams.contains(request)) {
+    if (openStreams.containsKey(request)) {
       streamEnded(request);
     }
   }
@@ -263,9 +262,9 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
   // ---- facts
 
   private void streamEnded(RequestHead request) {
-    openStreams.remove(request);
+    DockerPaths.Call call = openStreams.remove(request);
     settings.counters().openStreams.decrementAndGet();
-    publish(DockerActivity.Event.STREAM_CLOSED, request.method(), DockerPaths.classify(request));
+    publish(DockerActivity.Event.STREAM_CLOSED, request.method(), call);
   }
 
   private void publish(DockerActivity.Event event, String method, DockerPaths.Call call) {

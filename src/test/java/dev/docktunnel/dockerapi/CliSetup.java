@@ -4,6 +4,7 @@ import dev.docktunnel.config.DocktunnelConfig;
 import dev.docktunnel.ssh.SshTargetResolver;
 import dev.docktunnel.state.HostId;
 import dev.docktunnel.state.StateDir;
+import dev.docktunnel.testbed.Figures;
 import dev.docktunnel.testbed.RunningDocktunnel;
 import dev.docktunnel.testbed.Testbed;
 import io.vertx.core.json.JsonObject;
@@ -171,6 +172,27 @@ final class CliSetup implements AutoCloseable {
       List<JsonObject> now = docktunnel.dockerSocket.facts();
       throw new AssertionError("every docker CLI process has ended, yet docktunnel still counts open Docker "
           + "connections or streams 5 s later: " + now.get(now.size() - 1).encode(), e);
+    }
+  }
+
+  /**
+   * A test class's end: reports the socket counters once every CLI connection ended (failing when
+   * one is still counted), then stops, also when that check fails; {@code cleanUp} runs last.
+   */
+  static void endOf(String testClass, CliSetup cli, Runnable cleanUp) throws InterruptedException {
+    try {
+      if (cli != null && cli.docktunnel != null) {
+        Figures.report("dockerapi %s: %s docker socket counters at the end: %s", cli.target, testClass,
+            cli.socketCountersOnceAllEnded());
+      }
+    } finally {
+      try {
+        if (cli != null) {
+          cli.close();
+        }
+      } finally {
+        cleanUp.run();
+      }
     }
   }
 

@@ -62,27 +62,16 @@ class DockerCliIT {
    */
   @AfterAll
   static void stop() throws InterruptedException {
-    try {
-      if (cli != null && cli.docktunnel != null) {
-        Figures.report("dockerapi %s: DockerCliIT docker socket counters at the end: %s", cli.target,
-            cli.socketCountersOnceAllEnded());
+    CliSetup.endOf("DockerCliIT", cli, () -> {
+      if (!containers.isEmpty()) {
+        List<String> rm = new ArrayList<>(List.of("rm", "-f", "-v"));
+        rm.addAll(containers);
+        testbed.dockerResult(rm.toArray(String[]::new));
       }
-    } finally {
-      try {
-        if (cli != null) {
-          cli.close();
-        }
-      } finally {
-        if (!containers.isEmpty()) {
-          List<String> rm = new ArrayList<>(List.of("rm", "-f", "-v"));
-          rm.addAll(containers);
-          testbed.dockerResult(rm.toArray(String[]::new));
-        }
-        for (String image : images) {
-          testbed.dockerResult("rmi", "-f", image);
-        }
+      for (String image : images) {
+        testbed.dockerResult("rmi", "-f", image);
       }
-    }
+    });
   }
 
 

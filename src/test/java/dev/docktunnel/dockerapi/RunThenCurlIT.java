@@ -43,25 +43,14 @@ class RunThenCurlIT {
    */
   @AfterAll
   static void stop() throws InterruptedException {
-    try {
-      if (cli != null && cli.docktunnel != null) {
-        Figures.report("dockerapi %s: RunThenCurlIT docker socket counters at the end: %s", cli.target,
-            cli.socketCountersOnceAllEnded());
+    CliSetup.endOf("RunThenCurlIT", cli, () -> {
+      List<String> left = testbed.docker("ps", "-aq", "--filter", "name=^cliit-race-").lines().toList();
+      if (!left.isEmpty()) {
+        List<String> rm = new ArrayList<>(List.of("rm", "-f"));
+        rm.addAll(left);
+        testbed.docker(rm.toArray(String[]::new));
       }
-    } finally {
-      try {
-        if (cli != null) {
-          cli.close();
-        }
-      } finally {
-        List<String> left = testbed.docker("ps", "-aq", "--filter", "name=^cliit-race-").lines().toList();
-        if (!left.isEmpty()) {
-          List<String> rm = new ArrayList<>(List.of("rm", "-f"));
-          rm.addAll(left);
-          testbed.docker(rm.toArray(String[]::new));
-        }
-      }
-    }
+    });
   }
 
 

@@ -15,7 +15,8 @@ import dev.docktunnel.forward.ForwardVerticle;
 import dev.docktunnel.forward.RestoredForward;
 import dev.docktunnel.http.HttpApiVerticle;
 import dev.docktunnel.lifecycle.LifecycleVerticle;
-import dev.docktunnel.lifecycle.StaticProvider;
+import dev.docktunnel.lifecycle.LifecycleWake;
+import dev.docktunnel.lifecycle.ServerProviders;
 import dev.docktunnel.metrics.BridgeMeters;
 import dev.docktunnel.metrics.DocktunnelMetrics;
 import dev.docktunnel.metrics.MetricsVerticle;
@@ -85,27 +86,23 @@ public final class Docktunnel {
       List<RestoredForward> restored, DocktunnelMetrics metrics, Runnable stopDaemon, Optional<Path> dockerSocket,
       Promise<Void> localsDeployed) {
     DocktunnelConfig.Lifecycle lifecycle = config.lifecycle();
-    if (!StaticProvider.NAME.equals(lifecycle.provider())) {
-      // The providers exist, but waking a stopped server on demand is not wired into the data path
-      // yet: an idle stop now would leave every forward and the Docker socket unanswered.
-      return Future.failedFuture(new IllegalArgumentException("setting 'lifecycle.provider': '"
-          + lifecycle.provider() + "' is not available in this version (waking the server on demand is not built"
-          + " yet); use 'static', which reports idleness and the countdown without stopping anything"));
-    }
     ActivityGate gate = new ActivityGate();
+    LifecycleWake wake = new LifecycleWake(vertx, gate, lifecycle.wakeTimeout());
     DockerEngineClient engine = new DockerEngineClient(vertx, ssh.sessionProvider(), config.remoteDockerSocket());
     BridgeCounters bridgeCounters = new BridgeCounters(); // one set for the TCP and the SockJS bridge
     BridgeMeters.bind(metrics.registry(), bridgeCounters);
-    return vertx.deployVerticle(new MetricsVerticle(new TunnelMeters(metrics.registry(), Clock.systemUTC()), metrics))
-        // Before the forwards and the Docker socket, so the ledger sees every opening.
-        .compose(id -> vertx.deployVerticle(new ActivityVerticle(Clock.systemUTC(), lifecycle.connectionTimeout(),
-            lifecycle.idleTimeout())))
-        .compose(id -> vertx.deployVerticle(new LifecycleVerticle(lifecycle, new StaticProvider(), gate,
-            Clock.systemUTC())))
-        .compose(id -> vertx.deployVerticle(new ForwardVerticle(config.forwarding(), ssh.sessionProvider(), restored)))
+    return ServerProviders.forConfig(vertx, config)
+        .compose(provider -> vertx.deployVerticle(
+                new MetricsVerticle(new TunnelMeters(metrics.registry(), Clock.systemUTC()), metrics))
+            // Before the forwards and the Docker socket, so the ledger sees every opening.
+            .compose(id -> vertx.deployVerticle(new ActivityVerticle(Clock.systemUTC(),
+                lifecycle.connectionTimeout(), lifecycle.idleTimeout())))
+            .compose(id -> vertx.deployVerticle(new LifecycleVerticle(lifecycle, provider, gate, Clock.systemUTC()))))
+        .compose(id -> vertx.deployVerticle(new ForwardVerticle(config.forwarding(), ssh.sessionProvider(), wake,
+            restored)))
         .compose(id -> dockerSocket.isEmpty() ? Future.succeededFuture(id)
             : vertx.deployVerticle(new DockerSocketVerticle(dockerSocket.get(), config.remoteDockerSocket(),
-                ssh.sessionProvider(), config.docker().holdStart(), config.forwarding().holdTimeout(),
+                ssh.sessionProvider(), wake, config.docker().holdStart(), config.forwarding().holdTimeout(),
                 Clock.systemUTC())))
         .compose(id -> vertx.deployVerticle(
             new EventBridgeVerticle(config.bridgePort(), BridgeLimits.DEFAULT, bridgeCounters, Clock.systemUTC())))

@@ -73,6 +73,16 @@ public final class ActivityLedger {
 
   // ---- inputs: Docker
 
+  /**
+   * A connection to the local Docker socket opened: activity at once (its requests follow; the
+   * socket's status, with the open count, comes up to a second later).
+   */
+  public void dockerConnectionOpened(String connection) {
+    Instant now = clock.instant();
+    activity(new MomentKey(Source.DOCKER_CONNECTION, null, null), null,
+        "Docker API connection " + Objects.requireNonNull(connection, "connection") + " opened", now);
+  }
+
   /** A Docker API request passed the local socket ({@code path}: the template, e.g. {@code /containers/{id}/start}). */
   public void dockerRequest(String method, String path, String containerId) {
     Instant now = clock.instant();

@@ -101,6 +101,7 @@ public final class ActivityVerticle extends VerticleBase {
 
   private void onDocker(DockerActivity fact) {
     switch (fact.event()) {
+      case CONNECTION_OPENED -> ledger.dockerConnectionOpened(fact.connection());
       case REQUEST -> ledger.dockerRequest(fact.method(), fact.path(), fact.containerId());
       case STREAM_OPENED -> ledger.dockerStreamOpened(fact.connection(), fact.method(), fact.path(),
           fact.containerId());

@@ -84,6 +84,13 @@ public final class Addresses {
    */
   public static final String LIFECYCLE_SERVER = "docktunnel.lifecycle.server";
 
+  /**
+   * Command: {@code {"why": "a connection to 127.0.0.1:8080 (...)"}} from a local connection that
+   * found the server stopping or stopped: starts it (or joins the start under way), answered
+   * {@code {}} once it runs, failed with code 503 and why it will not start. Not on the bridges.
+   */
+  public static final String LIFECYCLE_WAKE = "docktunnel.lifecycle.wake";
+
   /** Every fact address: what the event bridges let subscribers receive. */
   public static final List<String> FACTS = List.of(SSH_STATE, CONTAINER, CONTAINERS_SYNCED,
       CONTAINERS_UNSYNCED, FORWARD_STATUS, ACTIVITY_CONNECTION, ACTIVITY_BYTES, ACTIVITY_DOCKER, DOCKER_SOCKET,

@@ -4,12 +4,15 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 
 /**
- * The {@code docktunnel.activity.docker} fact: a Docker API request passed through the local
- * Docker socket, or one of its long-lived streams ({@code logs -f}, {@code exec}, {@code attach},
- * {@code events}, {@code wait}) opened or closed. Schema in docs/events.md.
+ * The {@code docktunnel.activity.docker} fact: a connection to the local Docker socket opened, a
+ * Docker API request passed through it, or one of its long-lived streams ({@code logs -f},
+ * {@code exec}, {@code attach}, {@code events}, {@code wait}) opened or closed. Schema in
+ * docs/events.md.
  *
  * @param connection the local socket connection it came on (one connection carries several requests)
- * @param path the path template: the API version, query and ids left out ({@code /containers/{id}/start})
+ * @param method the request's method; null for {@code connection-opened}
+ * @param path the path template: the API version, query and ids left out ({@code /containers/{id}/start});
+ *     null for {@code connection-opened}
  * @param containerId the container id or name the path names, or null
  */
 public record DockerActivity(Event event, String connection, String method, String path, String containerId,
@@ -17,7 +20,8 @@ public record DockerActivity(Event event, String connection, String method, Stri
 
   /** What happened. */
   public enum Event implements FactFields.WireName {
-    REQUEST("request"), STREAM_OPENED("stream-opened"), STREAM_CLOSED("stream-closed");
+    CONNECTION_OPENED("connection-opened"), REQUEST("request"), STREAM_OPENED("stream-opened"),
+    STREAM_CLOSED("stream-closed");
 
     private final String text;
 
@@ -28,6 +32,13 @@ public record DockerActivity(Event event, String connection, String method, Stri
     @Override
     public String text() {
       return text;
+    }
+  }
+
+  public DockerActivity {
+    java.util.Objects.requireNonNull(event, "event");
+    if (event != Event.CONNECTION_OPENED && (method == null || path == null)) {
+      throw new IllegalArgumentException("activity.docker fact: a " + event.text() + " needs method and path");
     }
   }
 
@@ -45,7 +56,7 @@ public record DockerActivity(Event event, String connection, String method, Stri
   /** @throws IllegalArgumentException naming the field that is missing or wrong */
   public static DockerActivity fromJson(JsonObject json) {
     FactFields f = FactFields.of("activity.docker", json);
-    return new DockerActivity(f.wire("event", Event.class), f.string("connection"), f.string("method"),
-        f.string("path"), f.optionalString("containerId"), f.instant("at"));
+    return new DockerActivity(f.wire("event", Event.class), f.string("connection"), f.optionalString("method"),
+        f.optionalString("path"), f.optionalString("containerId"), f.instant("at"));
   }
 }

@@ -14,12 +14,14 @@ import java.util.Objects;
  * @param reason why the server is in this state, for humans (never secrets)
  * @param since when this state was entered
  * @param stopAt the countdown's deadline while {@code idle-warning}, else null
+ * @param address where the last start put the server ({@code host[:port]}) when the provider
+ *     said, else null: the SSH session goes there instead of the configured host's address
  * @param idleTimeoutMs {@code lifecycle.idleTimeout} in milliseconds
  * @param gracePeriodMs {@code lifecycle.gracePeriod} in milliseconds
  * @param at when this picture was taken
  */
 public record LifecycleStatus(LifecycleState state, String provider, String reason, Instant since, Instant stopAt,
-    long idleTimeoutMs, long gracePeriodMs, Instant at) implements Facts.Fact {
+    String address, long idleTimeoutMs, long gracePeriodMs, Instant at) implements Facts.Fact {
 
   public LifecycleStatus {
     Objects.requireNonNull(state, "state");
@@ -37,6 +39,7 @@ public record LifecycleStatus(LifecycleState state, String provider, String reas
         .put("reason", reason)
         .put("since", since.toString())
         .put("stopAt", stopAt == null ? null : stopAt.toString())
+        .put("address", address)
         .put("idleTimeoutMs", idleTimeoutMs)
         .put("gracePeriodMs", gracePeriodMs)
         .put("at", at.toString());
@@ -46,7 +49,7 @@ public record LifecycleStatus(LifecycleState state, String provider, String reas
   public static LifecycleStatus fromJson(JsonObject json) {
     FactFields f = FactFields.of("lifecycle", json);
     return new LifecycleStatus(f.wire("state", LifecycleState.class), f.string("provider"), f.string("reason"),
-        f.instant("since"), f.optionalInstant("stopAt"), f.count("idleTimeoutMs"), f.count("gracePeriodMs"),
+        f.instant("since"), f.optionalInstant("stopAt"), f.optionalString("address"), f.count("idleTimeoutMs"), f.count("gracePeriodMs"),
         f.instant("at"));
   }
 }

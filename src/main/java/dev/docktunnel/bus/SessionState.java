@@ -38,7 +38,12 @@ public record SessionState(State state, String host, String reason, Instant at, 
     /** The session was lost; retrying with exponential backoff and jitter. */
     RECONNECTING("reconnecting"),
     /** Given up: refused host key, or no progress for the progress timeout. */
-    FAILED("failed");
+    FAILED("failed"),
+    /**
+     * No attempts: the lifecycle stopped the server (or is starting it, or has not said yet); the
+     * session comes back once it runs.
+     */
+    SUSPENDED("suspended");
 
     private final String text;
 

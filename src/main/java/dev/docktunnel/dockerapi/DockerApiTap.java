@@ -5,6 +5,7 @@ import dev.docktunnel.bus.DockerActivity;
 import dev.docktunnel.bus.Facts;
 import dev.docktunnel.forward.ConnectionTap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -12,6 +13,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -56,12 +58,18 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
   /** The request whose answer is held, or null. */
   private RequestHead holding;
   private boolean closed;
+  /** The connection's first request's method: a refusal answers it. */
+  private String firstMethod;
 
   DockerApiTap(Channel local, Runnable limitRaised, Settings settings) {
     this.local = local;
     this.limitRaised = limitRaised;
     this.settings = settings;
     this.connection = local.id().asShortText();
+    // At once, before the connection enters the lifecycle's gate: an idle stop that counted the
+    // entry has seen this fact (the socket's periodic status would come too late).
+    Facts.publish(settings.vertx().eventBus(), Addresses.ACTIVITY_DOCKER, new DockerActivity(
+        DockerActivity.Event.CONNECTION_OPENED, connection, null, null, null, settings.clock().instant()));
   }
 
   // ---- ConnectionTap (the connection's loop)
@@ -81,6 +89,27 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
     return clientLimit;
   }
 
+  /**
+   * A 503 with the Docker API's error body, which the docker CLI prints as "Error response from
+   * daemon: docktunnel: starting server failed: ..."; no body for a HEAD (the CLI's first ping).
+   */
+  @Override
+  public ByteBuf refusal(ByteBufAllocator alloc, String why) {
+    byte[] body = (new JsonObject().put("message", "docktunnel: " + why).encode() + "\n")
+        .getBytes(StandardCharsets.UTF_8);
+    boolean head = "HEAD".equals(firstMethod);
+    String response = "HTTP/1.1 503 Service Unavailable\r\n"
+        + "Content-Type: application/json\r\n"
+        + "Content-Length: " + body.length + "\r\n"
+        + "Connection: close\r\n\r\n";
+    ByteBuf answer = alloc.buffer(response.length() + body.length);
+    answer.writeCharSequence(response, StandardCharsets.US_ASCII);
+    if (!head) {
+      answer.writeBytes(body);
+    }
+    return answer;
+  }
+
   @Override
   public void closed() {
     closed = true;
@@ -95,6 +124,9 @@ final class DockerApiTap implements ConnectionTap, HttpExchangeObserver.Listener
   @Override
   public void request(RequestHead head) {
     settings.counters().requests.increment();
+    if (firstMethod == null) {
+      firstMethod = head.method();
+    }
     DockerPaths.Call call = DockerPaths.classify(head);
     calls.put(head, call);
     publish(DockerActivity.Event.REQUEST, head.method(), call);

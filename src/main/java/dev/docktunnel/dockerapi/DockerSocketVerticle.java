@@ -7,6 +7,7 @@ import dev.docktunnel.bus.Facts;
 import dev.docktunnel.forward.ForwardCounters;
 import dev.docktunnel.forward.ForwardProxy;
 import dev.docktunnel.forward.RemoteSocket;
+import dev.docktunnel.forward.WakeOnDemand;
 import dev.docktunnel.ssh.SessionProvider;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -50,6 +51,7 @@ public final class DockerSocketVerticle extends VerticleBase {
   private final Path socket;
   private final RemoteSocket remote;
   private final SessionProvider sessions;
+  private final WakeOnDemand wake;
   private final Duration holdStart;
   private final Duration holdTimeout;
   private final Clock clock;
@@ -63,14 +65,16 @@ public final class DockerSocketVerticle extends VerticleBase {
   /**
    * @param socket where to listen
    * @param remoteSocket the engine's socket path on the remote host
+   * @param wake where a connection that finds the server stopped asks for it
    * @param holdStart {@code docker.holdStart}
    * @param holdTimeout {@code forwarding.holdTimeout}: how long a connection waits for the session
    */
-  public DockerSocketVerticle(Path socket, String remoteSocket, SessionProvider sessions, Duration holdStart,
-      Duration holdTimeout, Clock clock) {
+  public DockerSocketVerticle(Path socket, String remoteSocket, SessionProvider sessions, WakeOnDemand wake,
+      Duration holdStart, Duration holdTimeout, Clock clock) {
     this.socket = socket.toAbsolutePath();
     this.remote = new RemoteSocket(remoteSocket);
     this.sessions = Objects.requireNonNull(sessions, "sessions");
+    this.wake = Objects.requireNonNull(wake, "wake");
     this.holdStart = holdStart;
     this.holdTimeout = holdTimeout;
     this.clock = clock;
@@ -84,7 +88,7 @@ public final class DockerSocketVerticle extends VerticleBase {
           + length + " bytes long; a Unix socket path may have at most " + MAX_SOCKET_PATH_BYTES
           + ": choose a shorter stateDir (--state-dir)"));
     }
-    proxy = new ForwardProxy(sessions, 1, holdTimeout);
+    proxy = new ForwardProxy(sessions, wake, 1, holdTimeout, ForwardProxy.HOLD_LIMIT);
     DockerApiTap.Settings settings = new DockerApiTap.Settings(vertx, holdStart, docker, clock);
     ChannelFuture bound = proxy.listen(UnixDomainSocketAddress.of(socket), remote,
         (local, limitRaised) -> new DockerApiTap(local, limitRaised, settings), counters, connections,

@@ -8,9 +8,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * one proxy: how long each may wait and how many may wait at once. Any thread.
  */
 final class ConnectionHold {
-  /** How many connections one proxy holds at most; beyond it they are reset at once. */
-  static final int DEFAULT_LIMIT = 1024;
-
   final Duration timeout;
   final int limit;
   private final AtomicInteger held = new AtomicInteger();
@@ -51,6 +48,11 @@ final class ConnectionHold {
 
   /** The timeout as people write it: {@code 15 s}, {@code 500 ms}. */
   String timeoutText() {
+    return text(timeout);
+  }
+
+  /** A timeout as people write it: {@code 15 s}, {@code 500 ms}. */
+  static String text(Duration timeout) {
     long ms = timeout.toMillis();
     return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
   }

@@ -1,6 +1,7 @@
 package dev.docktunnel.forward;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 
 /**
@@ -39,6 +40,15 @@ public interface ConnectionTap {
    */
   default long clientLimit() {
     return Long.MAX_VALUE;
+  }
+
+  /**
+   * The connection is refused before the remote was reached (the server did not start, no SSH
+   * session came, the channel was refused): what to send the client instead of a reset, which is
+   * then closed, or null for the reset. {@code why} is for a person: "starting server failed: ...".
+   */
+  default ByteBuf refusal(ByteBufAllocator alloc, String why) {
+    return null;
   }
 
   /** The connection ended (after its last bytes were passed on, or not). */

@@ -30,8 +30,11 @@ import java.util.concurrent.TimeUnit;
  * and read-after-write-completed flow control on both sides.
  */
 public final class ForwardProxy {
+  /** How many connections one proxy holds at most by default; beyond it they are refused at once. */
+  public static final int HOLD_LIMIT = 1024;
 
   private final SessionProvider sessions;
+  private final WakeOnDemand wake;
   private final ConnectionHold hold;
   private final EventLoopGroup group;
   /** Set once docktunnel stops: connection endings from then on are expected, not faults. */
@@ -39,22 +42,27 @@ public final class ForwardProxy {
 
   /** A proxy holding connections for the default {@code forwarding.holdTimeout}. */
   public ForwardProxy(SessionProvider sessions, int ioThreads) {
-    this(sessions, ioThreads, Forwarding.DEFAULT_HOLD_TIMEOUT, ConnectionHold.DEFAULT_LIMIT);
+    this(sessions, WakeOnDemand.ALWAYS_RUNNING, ioThreads, Forwarding.DEFAULT_HOLD_TIMEOUT,
+        HOLD_LIMIT);
   }
 
-  /** A proxy holding at most {@link ConnectionHold#DEFAULT_LIMIT} connections for {@code holdTimeout}. */
-  public ForwardProxy(SessionProvider sessions, int ioThreads, Duration holdTimeout) {
-    this(sessions, ioThreads, holdTimeout, ConnectionHold.DEFAULT_LIMIT);
+  /** A proxy for a server that is always there, holding at most {@code holdLimit} connections for {@code holdTimeout}. */
+  public ForwardProxy(SessionProvider sessions, int ioThreads, Duration holdTimeout, int holdLimit) {
+    this(sessions, WakeOnDemand.ALWAYS_RUNNING, ioThreads, holdTimeout, holdLimit);
   }
 
   /**
    * @param sessions where each connection gets its SSH session
+   * @param wake where a connection that finds the server stopped asks for it
    * @param ioThreads Netty I/O threads for the local side (the SSH side runs on MINA's threads)
    * @param holdTimeout how long a connection accepted while there is no session waits for one
-   * @param holdLimit how many connections wait for the session at once; more are reset at once
+   * @param holdLimit how many connections wait for the session (or the server) at once; more are
+   *     refused at once
    */
-  public ForwardProxy(SessionProvider sessions, int ioThreads, Duration holdTimeout, int holdLimit) {
+  public ForwardProxy(SessionProvider sessions, WakeOnDemand wake, int ioThreads, Duration holdTimeout,
+      int holdLimit) {
     this.sessions = sessions;
+    this.wake = wake;
     this.hold = new ConnectionHold(holdTimeout, holdLimit);
     // NIO, not epoll: with half-closure allowed, Netty 4.2.18's epoll transport drops a socket
     // from epoll once the client's FIN clears its read interest, then fails the EPOLLOUT it needs
@@ -82,7 +90,7 @@ public final class ForwardProxy {
           @Override
           protected void initChannel(Channel ch) {
             connections.add(ch);
-            ch.pipeline().addLast(new ProxyConnection(sessions, hold, target, taps, counters, log, () -> stopping));
+            ch.pipeline().addLast(new ProxyConnection(sessions, wake, hold, target, taps, counters, log, () -> stopping));
           }
         });
     if (local instanceof UnixDomainSocketAddress) {

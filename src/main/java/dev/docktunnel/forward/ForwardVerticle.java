@@ -57,6 +57,7 @@ public final class ForwardVerticle extends VerticleBase {
   private final SessionProvider sessions;
   private final List<RestoredForward> restored;
   private final Map<ForwardKey, Forward> forwards = new HashMap<>();
+  private final WakeOnDemand wake;
   private ForwardProxy proxy;
   /** Why the engine's picture is not trusted now (its event stream broke), or null while it is. */
   private String engineOutOfSync;
@@ -69,24 +70,28 @@ public final class ForwardVerticle extends VerticleBase {
   private record SettledQuery(String containerId, Message<JsonObject> message, long timer) {
   }
 
-  public ForwardVerticle(Forwarding config, SessionProvider sessions) {
-    this(config, sessions, List.of());
+  /** Forwards to a server that is always there. */
+  public ForwardVerticle(Forwarding config, SessionProvider sessions, List<RestoredForward> restored) {
+    this(config, sessions, WakeOnDemand.ALWAYS_RUNNING, restored);
   }
 
   /**
+   * @param wake where a connection that finds the server stopped asks for it
    * @param restored the last run's forwards: bound again at start, before the SSH session is up,
    *     and kept once the container list confirms their container runs (dropped otherwise)
    */
-  public ForwardVerticle(Forwarding config, SessionProvider sessions, List<RestoredForward> restored) {
+  public ForwardVerticle(Forwarding config, SessionProvider sessions, WakeOnDemand wake,
+      List<RestoredForward> restored) {
     this.config = config;
     this.sessions = sessions;
+    this.wake = wake;
     this.restored = List.copyOf(restored);
   }
 
   @Override
   public Future<?> start() {
-    proxy = new ForwardProxy(sessions, Math.max(1, Runtime.getRuntime().availableProcessors()),
-        config.holdTimeout(), ConnectionHold.DEFAULT_LIMIT);
+    proxy = new ForwardProxy(sessions, wake, Math.max(1, Runtime.getRuntime().availableProcessors()),
+        config.holdTimeout(), ForwardProxy.HOLD_LIMIT);
     var bus = vertx.eventBus();
     vertx.setPeriodic(ACTIVITY_PERIOD_MS, id -> publishActivity());
     restored.forEach(this::restore);

@@ -4,6 +4,7 @@ import dev.docktunnel.bus.ActivityConnection;
 import dev.docktunnel.ssh.SessionProvider;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -63,6 +64,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   private static final InetSocketAddress NO_ORIGINATOR = new InetSocketAddress("127.0.0.1", 0);
 
   private final SessionProvider sessions;
+  private final WakeOnDemand wake;
   private final ConnectionHold hold;
   private final RemoteEnd target;
   private final ConnectionTap.Factory taps;
@@ -85,6 +87,8 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
 
   /** Waiting for a session: the hold's place is taken, the timer and the waiter are set. */
   private boolean holding;
+  /** Held for the server to start (the gate was closed), not yet told it runs. */
+  private boolean waking;
   private long heldSince;
   private ScheduledFuture<?> holdTimer;
   private Runnable withdrawWaiter;
@@ -98,9 +102,10 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   /** The remote's bytes handed to the client socket so far (the tap's offsets count these). */
   private long passedToClient;
 
-  ProxyConnection(SessionProvider sessions, ConnectionHold hold, RemoteEnd target, ConnectionTap.Factory taps,
-      ForwardCounters counters, ConnectionLog log, BooleanSupplier proxyStopping) {
+  ProxyConnection(SessionProvider sessions, WakeOnDemand wake, ConnectionHold hold, RemoteEnd target,
+      ConnectionTap.Factory taps, ForwardCounters counters, ConnectionLog log, BooleanSupplier proxyStopping) {
     this.sessions = sessions;
+    this.wake = wake;
     this.hold = hold;
     this.proxyStopping = proxyStopping;
     this.target = target;
@@ -120,6 +125,11 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
     peer = local.remoteAddress() instanceof InetSocketAddress address ? address.toString()
         : "local client " + local.id().asShortText();
     log.connection(ActivityConnection.Event.OPENED, peer, 0, 0);
+    // After the opening fact: a stop decided on the entries counted so far has seen that fact.
+    if (!wake.enter()) {
+      startWake();
+      return;
+    }
     Optional<ClientSession> session = sessions.current();
     if (session.isPresent()) {
       openChannel(session.get());
@@ -133,12 +143,15 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   }
 
   private void openChannel(ClientSession session) {
+    if (closed) {
+      return;
+    }
     try {
       ssh = ForwardChannel.create(session, local.remoteAddress() instanceof InetSocketAddress address ? address
           : NO_ORIGINATOR, target, this);
       ssh.open().addListener(opened -> onLoop(() -> {
         if (!opened.isOpened()) {
-          fail("SSH channel to " + target + " refused", opened.getException());
+          refuse("SSH channel to " + target + " refused: " + opened.getException());
         } else if (closed) {
           closeSsh();
         } else {
@@ -148,7 +161,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
         }
       }));
     } catch (IOException | RuntimeException e) {
-      fail("could not open an SSH channel to " + target, e);
+      refuse("could not open an SSH channel to " + target + ": " + e);
       closeSsh(); // registered on the session before open() threw: it must not stay there
     }
   }
@@ -157,8 +170,8 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
 
   private void startHold() {
     if (!hold.tryHold()) {
-      fail("no SSH session (connecting or reconnecting) and " + hold.limit
-          + " connections are already held for it; reset at once", null);
+      refuse("no SSH session (connecting or reconnecting) and " + hold.limit
+          + " connections are already held for it");
       return;
     }
     holding = true;
@@ -168,6 +181,55 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
     holdTimer = local.eventLoop().schedule(this::holdTimedOut, hold.timeout.toNanos(), TimeUnit.NANOSECONDS);
     waitForSession();
     local.read(); // a held connection reads a little, so a client's close or reset ends it
+  }
+
+  /**
+   * The gate is closed (the server is stopping or stopped): ask for the server and hold the
+   * client until it runs and the session is up, at most {@code lifecycle.wakeTimeout} in all.
+   */
+  private void startWake() {
+    if (!hold.tryHold()) {
+      refuse("starting server, and " + hold.limit + " connections already wait for it");
+      return;
+    }
+    holding = true;
+    waking = true;
+    heldSince = System.nanoTime();
+    withdrawWaiter = () -> {
+    };
+    String why = target instanceof RemoteSocket ? "a Docker API connection"
+        : "a connection to " + local.localAddress() + " (" + target + ")";
+    LOG.info("forward to {}: client {} waits for the server to start (at most {})", target, peer,
+        ConnectionHold.text(wake.timeout()));
+    holdTimer = local.eventLoop().schedule(this::wakeTimedOut, wake.timeout().toNanos(), TimeUnit.NANOSECONDS);
+    wake.wake(why).onComplete(started -> onLoop(() -> woken(started.cause())));
+    local.read();
+  }
+
+  /** The lifecycle answered the wake: the server runs (null), or it will not start ({@code failure}). */
+  private void woken(Throwable failure) {
+    if (!holding || closed || !waking) {
+      return;
+    }
+    if (failure != null) {
+      endHold();
+      refuse("starting server failed: " + (failure.getMessage() == null ? failure : failure.getMessage()));
+      return;
+    }
+    waking = false;
+    LOG.debug("forward to {}: client {}: the server runs, waiting for the SSH session", target, peer);
+    sessions.wake();
+    waitForSession(); // still bounded by the wake's timer
+  }
+
+  private void wakeTimedOut() {
+    if (!holding || closed) {
+      return;
+    }
+    boolean started = !waking;
+    endHold();
+    refuse("starting server, " + (started ? "the server runs but no SSH session came" : "the server is not up")
+        + " within lifecycle.wakeTimeout (" + ConnectionHold.text(wake.timeout()) + "); try again in a moment");
   }
 
   private void waitForSession() {
@@ -193,8 +255,8 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
       return;
     }
     endHold();
-    fail("no SSH session within forwarding.holdTimeout (" + hold.timeoutText()
-        + "; connecting or reconnecting); reset", null);
+    refuse("no SSH session within forwarding.holdTimeout (" + hold.timeoutText()
+        + "; connecting or reconnecting)");
   }
 
   /** Gives the hold's place back and withdraws the timer and the waiter. Idempotent. */
@@ -203,6 +265,7 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
       return;
     }
     holding = false;
+    waking = false;
     hold.release();
     holdTimer.cancel(false);
     withdrawWaiter.run();
@@ -499,6 +562,19 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
 
   /** Ends the connection with a reset, as a counted failure named in a WARN. */
   private void fail(String what, Throwable cause) {
+    end(what, cause, null);
+  }
+
+  /**
+   * Ends a connection whose remote was never reached (nothing of it reached the client), as a
+   * counted failure named in a WARN: with the tap's answer when it has one (an HTTP error a
+   * Docker client prints), else with a reset.
+   */
+  private void refuse(String what) {
+    end(what, null, closed || failed ? null : tap.refusal(local.alloc(), what));
+  }
+
+  private void end(String what, Throwable cause, ByteBuf answer) {
     if (closed || failed) {
       return; // already ended; later callbacks of the same ending say nothing new
     }
@@ -506,12 +582,20 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
     if (proxyStopping.getAsBoolean()) {
       // docktunnel is stopping and takes the session with it: an ending, not a fault.
       LOG.debug("forward to {}: client {} ended by the stop: {}", target, peer, what);
+      if (answer != null) {
+        answer.release();
+      }
       reset();
       return;
     }
     counters.connectionsFailed.increment();
-    LOG.warn("forward to {}: client {}: {}{}", target, peer, what, cause == null ? "" : ": " + cause);
-    reset();
+    LOG.warn("forward to {}: client {}: {}{}{}", target, peer, what, cause == null ? "" : ": " + cause,
+        answer == null ? "; reset" : "; answered with an error");
+    if (answer == null) {
+      reset();
+    } else {
+      local.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+    }
   }
 
   /**

@@ -37,6 +37,12 @@ public final class IdlePolicy {
   public static final String STATIC = "static";
 
   private static final String WAITING_FOR_STATUS = "waiting for the provider's first status";
+  /**
+   * After a failed start, wakes this soon fail at once with its error instead of starting again:
+   * a client's retry (the docker CLI pings twice, a browser opens six connections) gets the
+   * error, not a start each. A person's {@code server start} always starts.
+   */
+  static final Duration START_RETRY_PAUSE = Duration.ofSeconds(5);
 
   private final String provider;
   private final boolean stopsServer;
@@ -63,6 +69,11 @@ public final class IdlePolicy {
   private String startCause;
   /** Whether the stop under way is an idle stop (abortable), not a person's. */
   private boolean idleStop;
+  /** Why the last start failed, and when; null once a start succeeded. */
+  private String startError;
+  private Instant startFailedAt;
+  /** Where the last start put the server, when its provider said; null: the configured address. */
+  private String address;
 
   /**
    * @param provider the provider's name; {@value #STATIC} never stops the server
@@ -101,7 +112,7 @@ public final class IdlePolicy {
   /** The picture now, as the {@code docktunnel.lifecycle} fact and the server query show it. */
   public LifecycleStatus status(Instant now) {
     return new LifecycleStatus(state, provider, reason, since, state == LifecycleState.IDLE_WARNING ? stopAt : null,
-        idleTimeout.toMillis(), gracePeriod.toMillis(), now);
+        address, idleTimeout.toMillis(), gracePeriod.toMillis(), now);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -228,7 +239,10 @@ public final class IdlePolicy {
         reason = "stopping; then starting for " + queuedStart;
         yield decide(before, now, Action.NONE, null);
       }
-      case STOPPED, FAILED -> start(before, now, why);
+      case STOPPED -> start(before, now, why);
+      case FAILED -> startFailedAt != null && now.isBefore(startFailedAt.plus(START_RETRY_PAUSE))
+          ? decide(before, now, Action.FAIL_HELD, null) // this client gets the start's error at once
+          : start(before, now, why);
       case STARTING -> decide(before, now, Action.NONE, null);
       case RUNNING -> {
         idleFloor = later(idleFloor, now);
@@ -242,9 +256,24 @@ public final class IdlePolicy {
     };
   }
 
-  /** A person's {@code docktunnel server start}: as a {@link #wake} by "a start requested by a person". */
+  /**
+   * A person's {@code docktunnel server start}: as a {@link #wake} by "a start requested by a
+   * person", but a failed state always starts again.
+   */
   public Decision requestStart(Instant now) {
+    Objects.requireNonNull(now, "now");
+    if (state == LifecycleState.FAILED) {
+      return start(snapshot(), now, "a start requested by a person");
+    }
     return wake(now, "a start requested by a person");
+  }
+
+  /**
+   * Why the clients held for a start get no server ({@link Action#FAIL_HELD}): the last start's
+   * (or status') error; null when no start failed since the last success.
+   */
+  public String startError() {
+    return startError;
   }
 
   /**
@@ -359,16 +388,31 @@ public final class IdlePolicy {
     }
     boolean held = queuedStart != null;
     queuedStart = null;
+    startError = "the provider's status failed: " + error;
+    startFailedAt = now;
     enter(LifecycleState.FAILED, now, "the provider's status failed: " + error);
     return decide(before, now, held ? Action.FAIL_HELD : Action.NONE, null);
   }
 
-  /** The START decision's provider call succeeded. */
+  /** The START decision's provider call succeeded; the server is where it was. */
   public Decision started(Instant now) {
+    return started(now, null);
+  }
+
+  /**
+   * The START decision's provider call succeeded.
+   *
+   * @param newAddress where the provider says the server is now ({@code host[:port]}), or null
+   *     for "where it was"
+   */
+  public Decision started(Instant now, String newAddress) {
     Objects.requireNonNull(now, "now");
     expect(LifecycleState.STARTING, "a start result");
     Snapshot before = snapshot();
-    seenRunning(now, "started for " + startCause);
+    if (newAddress != null) {
+      address = newAddress;
+    }
+    seenRunning(now, "started for " + startCause + (newAddress == null ? "" : " at " + newAddress));
     return runningCheck(before, now, Action.NONE);
   }
 
@@ -377,6 +421,8 @@ public final class IdlePolicy {
     Objects.requireNonNull(now, "now");
     expect(LifecycleState.STARTING, "a start result");
     Snapshot before = snapshot();
+    startError = error;
+    startFailedAt = now;
     enter(LifecycleState.FAILED, now, "start failed: " + error);
     return decide(before, now, Action.FAIL_HELD, null);
   }
@@ -438,6 +484,8 @@ public final class IdlePolicy {
   }
 
   private void seenRunning(Instant now, String why) {
+    startError = null;
+    startFailedAt = null;
     idleFloor = later(idleFloor, now);
     reportedIdleSince = null;
     enter(LifecycleState.RUNNING, now, why);
@@ -507,11 +555,11 @@ public final class IdlePolicy {
   }
 
   private Snapshot snapshot() {
-    return new Snapshot(state, reason, state == LifecycleState.IDLE_WARNING ? stopAt : null);
+    return new Snapshot(state, reason, state == LifecycleState.IDLE_WARNING ? stopAt : null, address);
   }
 
   /** What a published status shows; a change of any of it is a new fact. */
-  private record Snapshot(LifecycleState state, String reason, Instant stopAt) {
+  private record Snapshot(LifecycleState state, String reason, Instant stopAt, String address) {
     boolean differs(IdlePolicy policy) {
       return !equals(policy.snapshot());
     }

@@ -5,6 +5,7 @@ import dev.docktunnel.bus.ActivityReason;
 import dev.docktunnel.bus.ActivityState;
 import dev.docktunnel.bus.Addresses;
 import dev.docktunnel.bus.Facts;
+import dev.docktunnel.bus.LifecycleState;
 import dev.docktunnel.bus.LifecycleStatus;
 import dev.docktunnel.config.DocktunnelConfig;
 import io.vertx.core.AsyncResult;
@@ -16,6 +17,8 @@ import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +49,8 @@ public final class LifecycleVerticle extends VerticleBase {
   private long providerFailures;
   /** Set by the undeploy: answers that no longer come are the stop's, not faults. */
   private boolean stopping;
+  /** Wake requests of held connections, answered once the server runs or will not start. */
+  private final List<Message<JsonObject>> pendingWakes = new ArrayList<>();
 
   public LifecycleVerticle(DocktunnelConfig.Lifecycle config, ServerProvider provider, ActivityGate gate,
       Clock clock) {
@@ -58,8 +63,14 @@ public final class LifecycleVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     policy = IdlePolicy.forConfig(config, clock.instant());
+    if (!IdlePolicy.STATIC.equals(config.provider())) {
+      // Until the provider says the server runs, a connection wakes it rather than waiting for a
+      // session that may never come.
+      gate.close();
+    }
     var bus = vertx.eventBus();
     return Future.all(
+            bus.<JsonObject>consumer(Addresses.LIFECYCLE_WAKE, this::onWake).completion(),
             bus.<JsonObject>consumer(Addresses.LIFECYCLE_EXTEND, this::onExtend).completion(),
             bus.<JsonObject>consumer(Addresses.LIFECYCLE_SERVER, this::onServer).completion(),
             bus.<JsonObject>consumer(Addresses.ACTIVITY_STATE, m -> evaluate()).completion())
@@ -73,6 +84,8 @@ public final class LifecycleVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     cancelTimer();
+    pendingWakes.forEach(m -> m.fail(503, "docktunnel is stopping"));
+    pendingWakes.clear();
     return Future.succeededFuture();
   }
 
@@ -101,6 +114,17 @@ public final class LifecycleVerticle extends VerticleBase {
                 e.getMessage());
           }
         });
+  }
+
+  /** A held connection asks for the server: answered when it runs, failed when it will not start. */
+  private void onWake(Message<JsonObject> request) {
+    String why = request.body() == null ? null : request.body().getString("why");
+    if (why == null || why.isBlank()) {
+      request.fail(400, "wake needs why, a text saying what arrived");
+      return;
+    }
+    pendingWakes.add(request);
+    carry(policy.wake(clock.instant(), why));
   }
 
   private void onExtend(Message<JsonObject> request) {
@@ -144,24 +168,49 @@ public final class LifecycleVerticle extends VerticleBase {
       publish(decision.status());
     }
     schedule(decision.nextCheck());
+    openOrCloseGate();
     switch (decision.action()) {
       case START -> startServer();
       case STOP -> stopServer(decision);
-      case FAIL_HELD -> LOG.warn("lifecycle: the server could not be started: {}", decision.status().reason());
+      case FAIL_HELD -> failWakes();
       case WARN, CANCEL_WARNING, NONE -> {
         // published with the status
       }
     }
+    if (policy.state() == LifecycleState.RUNNING || policy.state() == LifecycleState.IDLE_WARNING) {
+      pendingWakes.forEach(m -> m.reply(new JsonObject()));
+      pendingWakes.clear();
+    }
+  }
+
+  /**
+   * Connections enter while the server runs; from a stop's start (its own check closes the gate,
+   * see {@link #stopServer}) until the server runs again, they wake it. Static: always open.
+   */
+  private void openOrCloseGate() {
+    switch (policy.state()) {
+      case RUNNING, IDLE_WARNING -> gate.open();
+      case STARTING, STOPPED, FAILED -> gate.close();
+      case UNKNOWN, STOPPING -> {
+        // closed since the start (not static) or by the stop's check
+      }
+    }
+  }
+
+  private void failWakes() {
+    String error = policy.startError() == null ? policy.status(clock.instant()).reason() : policy.startError();
+    if (!pendingWakes.isEmpty()) {
+      LOG.warn("lifecycle: {} held connection(s) get no server: {}", pendingWakes.size(), error);
+    }
+    pendingWakes.forEach(m -> m.fail(503, error));
+    pendingWakes.clear();
   }
 
   private void startServer() {
     provider.start().onComplete(started -> {
       Instant now = clock.instant();
       if (started.succeeded()) {
-        gate.open();
-        started.result().address().ifPresent(address -> LOG.warn("lifecycle: the {} provider started the server at {};"
-            + " moving the SSH session to a new address is not built yet", provider.name(), address));
-        carry(policy.started(now));
+        carry(policy.started(now, started.result().address().map(ServerAddress::toString).orElse(null)));
       } else {
         carry(policy.startFailed(now, providerFailed("start", started.cause())));
       }
@@ -182,7 +231,6 @@ public final class LifecycleVerticle extends VerticleBase {
           || !gate.closeIfNoEntrySince(entries))) {
         LOG.info("lifecycle: idle stop called off: {}", asked.failed() ? "the activity picture is not available"
             : "activity since the decision");
-        gate.open();
         carry(policy.stopAborted(now, snapshot));
         return;
       }
@@ -193,7 +241,6 @@ public final class LifecycleVerticle extends VerticleBase {
         if (stopped.succeeded()) {
           carry(policy.stopped(clock.instant()));
         } else {
-          gate.open();
           carry(policy.stopFailed(clock.instant(), providerFailed("stop", stopped.cause())));
         }
       });

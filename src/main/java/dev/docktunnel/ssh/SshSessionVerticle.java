@@ -3,7 +3,12 @@ package dev.docktunnel.ssh;
 import dev.docktunnel.bus.SessionState;
 import dev.docktunnel.bus.Addresses;
 import dev.docktunnel.bus.Facts;
+import dev.docktunnel.bus.LifecycleStatus;
 import dev.docktunnel.config.DocktunnelConfig;
+import dev.docktunnel.lifecycle.IdlePolicy;
+import dev.docktunnel.lifecycle.ServerAddress;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -61,6 +66,8 @@ import org.slf4j.LoggerFactory;
 public final class SshSessionVerticle extends VerticleBase implements SessionProvider {
 
   private static final Logger LOG = LoggerFactory.getLogger(SshSessionVerticle.class);
+  /** How long the session waits for the lifecycle's status at its start. */
+  private static final long LIFECYCLE_QUERY_MS = 5_000;
   /** The liveness and sleep-detection timer's period. */
   static final Duration TICK = Duration.ofMillis(500);
   /** A gap this far beyond {@link #TICK} between ticks means the machine slept or froze. */
@@ -81,6 +88,8 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
   private final FailureMessages failures;
   private final LongSupplier wallClock;
   private final Promise<SessionState> firstConnection = Promise.promise();
+  /** The lifecycle's word on the server: attempts only while it runs (static: always). */
+  private final ServerPresence presence;
 
   // Read from any thread.
   private volatile ClientSession current;
@@ -147,6 +156,7 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
     DocktunnelConfig.Ssh ssh = Objects.requireNonNull(config.ssh(), "config.ssh");
     this.policy = new ReconnectPolicy(ssh.reconnectMinDelay(), ssh.reconnectMaxDelay(), ssh.progressTimeout());
     this.failures = new FailureMessages(config.host(), ssh.connectTimeout());
+    this.presence = new ServerPresence(!IdlePolicy.STATIC.equals(config.lifecycle().provider()));
   }
 
   /** The read side other components use to open channels. */
@@ -226,7 +236,7 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
    * {@link #WAKE_MIN_INTERVAL}; one asked for sooner is scheduled for then.
    */
   private void attemptNow(String why, boolean rateLimited) {
-    if (stopping || terminal || client == null || current != null) {
+    if (stopping || terminal || client == null || current != null || presence.suspended()) {
       return;
     }
     if (attemptRunning) {
@@ -268,10 +278,81 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
           tickTimer = vertx.setPeriodic(TICK.toMillis(), id -> tick());
           LOG.info("SSH target {} resolved to {}; AES-GCM provider {}", config.host(), target.display(),
               SshClientFactory.aesGcmProvider());
+          if (presence.suspended()) {
+            return followLifecycle();
+          }
           return runAttempt()
               // A failed start is never stopped by Vert.x: release the client ourselves.
               .recover(err -> shutDown().transform(ignored -> Future.failedFuture(err)));
         });
+  }
+
+  /**
+   * A provider that stops the server: attempts wait for the lifecycle's word. Its facts from now
+   * on, and its status now (it deployed first and may have said already).
+   */
+  private Future<Void> followLifecycle() {
+    publish(SessionState.State.SUSPENDED, presence.reason(), 0, null);
+    boolean[] factSeen = {false};
+    return vertx.eventBus().<JsonObject>consumer(Addresses.LIFECYCLE, message -> {
+          factSeen[0] = true;
+          onLifecycle(message.body());
+        }).completion()
+        .onSuccess(v -> vertx.eventBus().<JsonObject>request(Addresses.LIFECYCLE_SERVER,
+                new JsonObject().put("action", "status"), new DeliveryOptions().setSendTimeout(LIFECYCLE_QUERY_MS))
+            .onComplete(answer -> {
+              if (answer.failed()) {
+                LOG.warn("SSH session: the lifecycle's status is not available ({}); waiting for its next fact",
+                    answer.cause().getMessage());
+              } else if (!factSeen[0]) {
+                onLifecycle(answer.result().body());
+              }
+            }));
+  }
+
+  private void onLifecycle(JsonObject fact) {
+    LifecycleStatus status;
+    try {
+      status = LifecycleStatus.fromJson(fact);
+    } catch (IllegalArgumentException e) {
+      LOG.warn("SSH session: ignoring a malformed lifecycle fact: {}", e.getMessage());
+      return;
+    }
+    switch (presence.lifecycle(status.state(), status.address())) {
+      case SUSPEND -> suspend();
+      case RESUME -> {
+        LOG.info("SSH session: the server runs ({}); connecting to {}", status.reason(), dialTarget().display());
+        attempt = 0;
+        lastProgress = Instant.now();
+        attemptNow("the server runs again", false);
+      }
+      case NONE -> {
+      }
+    }
+  }
+
+  /** The server is stopped or starting: no attempts, and the session (if any) is closed. */
+  private void suspend() {
+    cancelRetry();
+    wakeRequested = false;
+    stopAuthWatch();
+    ClientSession session = current;
+    if (session != null) {
+      LOG.debug("SSH session to {}: closed, {}", target.display(), presence.reason());
+      session.close(false);
+    }
+    publish(SessionState.State.SUSPENDED, presence.reason(), attempt, null);
+  }
+
+  /** Where attempts go: the configured target, or the address the lifecycle's last start gave. */
+  private SshTarget dialTarget() {
+    String moved = presence.address();
+    if (moved == null) {
+      return target;
+    }
+    ServerAddress address = ServerAddress.parse(moved);
+    return new SshTarget(address.host(), address.port().orElse(target.port()), target.user(),
+        target.identityFiles(), target.alias());
   }
 
   @Override
@@ -333,7 +414,7 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
    */
   private Future<Void> runAttempt() {
     retryTimer = -1;
-    if (stopping || terminal) {
+    if (stopping || terminal || presence.suspended()) {
       return Future.succeededFuture();
     }
     attempt++;
@@ -374,7 +455,9 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
         HostKeyVerifier.TARGET, target,
         OrderedPublicKeyAuth.PLAN, preflight.plan(),
         AttemptReport.KEY, report));
-    HostConfigEntry entry = new HostConfigEntry(target.hostName(), target.hostName(), target.port(), target.user());
+    // The host key is checked for the configured target (TARGET), wherever a start moved the server.
+    SshTarget dial = dialTarget();
+    HostConfigEntry entry = new HostConfigEntry(dial.hostName(), dial.hostName(), dial.port(), dial.user());
     Duration timeout = config.ssh().connectTimeout();
     // Our own timer rather than Future.timeout: its handler runs on this context.
     Promise<ClientSession> result = Promise.promise();
@@ -430,10 +513,11 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
 
   private void onConnected(ClientSession session, AttemptReport report) {
     pending = null;
-    if (stopping) {
-      session.close(true);
+    if (stopping || presence.suspended()) {
+      session.close(true); // an attempt that outlived its reason
       return;
     }
+    presence.connected();
     current = session;
     currentReport = report;
     liveness = new LinkLiveness(config.ssh().keepaliveInterval(), config.ssh().keepaliveCountMax(),
@@ -463,6 +547,11 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
     if (stopping) {
       return;
     }
+    if (presence.lostAsExpected()) {
+      LOG.debug("SSH session to {} ended with the server's stop", target.display());
+      publish(SessionState.State.SUSPENDED, presence.reason(), 0, null);
+      return;
+    }
     lastProgress = Instant.now();
     attempt = 0;
     String why = report.closeReason();
@@ -475,6 +564,11 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
     if (stopping) {
       return Future.succeededFuture();
     }
+    if (report.refusal() == null && presence.lostAsExpected()) {
+      LOG.debug("SSH attempt to {} failed while the server stops or is stopped: {}", target.display(),
+          err.toString());
+      return Future.succeededFuture();
+    }
     HostKeyRefusedException refusal = report.refusal();
     boolean authRejected = refusal == null && FailureMessages.isAuthRejected(err);
     if (authRejected) {
@@ -484,7 +578,8 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
     Instant now = Instant.now();
     FailureVerdict.Cause cause = refusal != null ? FailureVerdict.Cause.HOST_KEY_REFUSED
         : authRejected ? FailureVerdict.Cause.AUTH_REJECTED : FailureVerdict.Cause.UNREACHABLE;
-    FailureVerdict verdict = FailureVerdict.of(cause, everConnected, config.ssh().waitForHost(),
+    FailureVerdict verdict = FailureVerdict.of(cause, everConnected || presence.justStarted(),
+        config.ssh().waitForHost(),
         policy.progressTimedOut(lastProgress, now));
     if (verdict.terminal()) {
       terminal = true;

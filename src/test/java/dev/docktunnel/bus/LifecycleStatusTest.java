@@ -24,11 +24,12 @@ class LifecycleStatusTest {
   @Test
   void jsonHasTheDocumentedFieldsAndReadsBack() {
     LifecycleStatus warning = new LifecycleStatus(LifecycleState.IDLE_WARNING, "command", "idle since 16:00",
-        SINCE, STOP_AT, 1_800_000, 60_000, AT);
+        SINCE, STOP_AT, "203.0.113.7:2222", 1_800_000, 60_000, AT);
     JsonObject json = warning.toJson();
     assertEquals(new JsonObject().put("state", "idle-warning").put("provider", "command")
         .put("reason", "idle since 16:00").put("since", "2026-12-01T16:00:00Z")
-        .put("stopAt", "2026-12-01T16:31:00.250Z").put("idleTimeoutMs", 1_800_000L).put("gracePeriodMs", 60_000L)
+        .put("stopAt", "2026-12-01T16:31:00.250Z").put("address", "203.0.113.7:2222")
+        .put("idleTimeoutMs", 1_800_000L).put("gracePeriodMs", 60_000L)
         .put("at", "2026-12-01T16:30:00.250Z"), json);
     assertEquals(warning, LifecycleStatus.fromJson(json));
     assertEquals(warning, LifecycleStatus.fromJson(new JsonObject(json.encode())), "through the wire");
@@ -37,7 +38,7 @@ class LifecycleStatusTest {
   @Test
   void stopAtIsNullOutsideTheCountdownAndMayBeLeftOut() {
     LifecycleStatus running = new LifecycleStatus(LifecycleState.RUNNING, "static", "running", SINCE, null,
-        1_800_000, 60_000, AT);
+        null, 1_800_000, 60_000, AT);
     JsonObject json = running.toJson();
     assertTrue(json.containsKey("stopAt"));
     assertEquals(null, json.getValue("stopAt"));
@@ -48,7 +49,7 @@ class LifecycleStatusTest {
 
   @Test
   void badFieldsAreNamed() {
-    JsonObject good = new LifecycleStatus(LifecycleState.STOPPED, "command", "idle", SINCE, null, 1, 2, AT).toJson();
+    JsonObject good = new LifecycleStatus(LifecycleState.STOPPED, "command", "idle", SINCE, null, null, 1, 2, AT).toJson();
     assertBad(good.copy().put("state", "asleep"),
         "lifecycle fact: state is 'asleep', expected one of [unknown, starting, running, idle-warning, stopping, "
             + "stopped, failed]");

@@ -114,7 +114,7 @@ class IdlePolicyTest {
         Duration.ofSeconds(30), Duration.ofHours(2), Duration.ofMinutes(2), null, null);
     LifecycleStatus s = IdlePolicy.forConfig(lifecycle, T0).status(t(5));
     assertEquals(new LifecycleStatus(UNKNOWN, "hetzner", "waiting for the provider's first status", T0, null,
-        600_000, 30_000, t(5)), s);
+        null, 600_000, 30_000, t(5)), s);
   }
 
   @Test

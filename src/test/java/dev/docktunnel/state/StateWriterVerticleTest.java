@@ -151,7 +151,8 @@ class StateWriterVerticleTest {
     vertx.deployVerticle(new StateWriterVerticle(file(), "ssh://u@h", Clock.systemUTC())).await(10, TimeUnit.SECONDS);
     Instant since = Instant.parse("2026-12-01T10:00:00Z");
     Facts.publish(vertx.eventBus(), Addresses.LIFECYCLE, new LifecycleStatus(LifecycleState.IDLE_WARNING, "static",
-        "idle for 30m", since, since.plusSeconds(60), 1_800_000, 60_000, Instant.now()));
+        "idle for 30m", since, since.plusSeconds(60), null, 1_800_000, 60_000,
+        Instant.now()));
     HostState.Server server = await(s -> s.server() != null).server();
     assertEquals(new HostState.Server("idle-warning", "static", "idle for 30m", since, since.plusSeconds(60)), server);
   }

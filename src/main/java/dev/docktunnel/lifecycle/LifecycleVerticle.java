@@ -10,6 +10,7 @@ import dev.docktunnel.bus.LifecycleStatus;
 import dev.docktunnel.config.DocktunnelConfig;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -76,7 +77,7 @@ public final class LifecycleVerticle extends VerticleBase {
             bus.<JsonObject>consumer(Addresses.ACTIVITY_STATE, m -> evaluate()).completion())
         .onSuccess(v -> {
           publish(policy.status(clock.instant()));
-          provider.status().onComplete(this::onProviderStatus);
+          onContext(provider.status(), this::onProviderStatus);
         });
   }
 
@@ -207,7 +208,7 @@ public final class LifecycleVerticle extends VerticleBase {
   }
 
   private void startServer() {
-    provider.start().onComplete(started -> {
+    onContext(provider.start(), started -> {
       Instant now = clock.instant();
       if (started.succeeded()) {
         carry(policy.started(now, started.result().address().map(ServerAddress::toString).orElse(null)));
@@ -237,7 +238,7 @@ public final class LifecycleVerticle extends VerticleBase {
       if (!idleStop) {
         gate.close(); // a person's stop: whatever enters from now on waits for the next start
       }
-      provider.stop().onComplete(stopped -> {
+      onContext(provider.stop(), stopped -> {
         if (stopped.succeeded()) {
           carry(policy.stopped(clock.instant()));
         } else {
@@ -245,6 +246,11 @@ public final class LifecycleVerticle extends VerticleBase {
         }
       });
     });
+  }
+
+  /** A provider's result, handled on this verticle's context whichever thread completed it. */
+  private <T> void onContext(Future<T> result, Handler<AsyncResult<T>> handler) {
+    result.onComplete(done -> context.runOnContext(v -> handler.handle(done)));
   }
 
   private Future<ActivitySnapshot> activity() {

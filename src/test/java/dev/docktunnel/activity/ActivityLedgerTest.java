@@ -100,6 +100,18 @@ class ActivityLedgerTest {
   // ---- Docker requests
 
   @Test
+  void aDockerConnectionOpeningIsAMomentAtOnceBeforeItsRequests() {
+    advance(Duration.ofMinutes(10));
+    ledger.dockerConnectionOpened("3f2a1b0c");
+    assertEquals(1, ledger.activityCount(), "what an idle stop racing this connection checks");
+    assertEquals(clock.now, ledger.lastActivity());
+    assertTrue(ledger.busy().isEmpty(), "a moment: an idle keep-alive connection does not hold the server up");
+    ActivityReason r = ledger.reasons(IDLE).get(0);
+    assertEquals(Source.DOCKER_CONNECTION, r.source());
+    assertEquals("Docker API connection 3f2a1b0c opened", r.detail());
+  }
+
+  @Test
   void aDockerRequestIsAMomentOfActivity() {
     advance(Duration.ofMinutes(10));
     ledger.dockerRequest("GET", "/containers/json", null);

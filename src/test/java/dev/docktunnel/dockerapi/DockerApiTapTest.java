@@ -158,4 +158,32 @@ class DockerApiTapTest {
     assertEquals(0, counters.openStreams());
     assertEquals(2, counters.requests());
   }
+
+  @Test
+  void aNewConnectionIsAFactAtOnceBeforeAnyRequest() throws Exception {
+    JsonObject opened = activity.await(f -> "connection-opened".equals(f.getString("event")), WAIT);
+    assertEquals(local.id().asShortText(), opened.getString("connection"));
+    assertEquals(null, opened.getString("method"));
+  }
+
+  @Test
+  void aRefusalIsADockerErrorTheCliPrintsAndAHeadGetsNoBody() throws Exception {
+    tap.fromClient(bytes("GET /v1.47/containers/json HTTP/1.1\r\nHost: docker\r\n\r\n"));
+    ByteBuf answer = tap.refusal(local.alloc(), "starting server failed: start exited 3: \"no capacity\"");
+    String text = answer.toString(StandardCharsets.UTF_8);
+    answer.release();
+    String body = "{\"message\":\"docktunnel: starting server failed: start exited 3: \\\"no capacity\\\"\"}\n";
+    assertEquals("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: "
+        + body.getBytes(StandardCharsets.UTF_8).length + "\r\nConnection: close\r\n\r\n" + body, text);
+
+    EmbeddedChannel other = new EmbeddedChannel();
+    DockerApiTap ping = new DockerApiTap(other, () -> { },
+        new DockerApiTap.Settings(vertx, Duration.ofSeconds(5), counters, Clock.systemUTC()));
+    ping.fromClient(bytes("HEAD /_ping HTTP/1.1\r\nHost: docker\r\n\r\n"));
+    ByteBuf head = ping.refusal(other.alloc(), "starting server, the server is not up");
+    String headText = head.toString(StandardCharsets.UTF_8);
+    head.release();
+    other.finishAndReleaseAll();
+    assertTrue(headText.endsWith("Connection: close\r\n\r\n"), "no body after a HEAD: " + headText);
+  }
 }

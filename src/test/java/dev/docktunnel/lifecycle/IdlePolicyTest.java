@@ -697,6 +697,34 @@ class IdlePolicyTest {
   }
 
   @Test
+  void rightAfterAFailedStartAWakeGetsItsErrorAtOnceAndAPersonsStartStillStarts() {
+    IdlePolicy p = failedStart();
+    Decision soon = p.wake(t(5_010_000).plus(IdlePolicy.START_RETRY_PAUSE).minusMillis(1), "the CLI's second ping");
+    assertEquals(FAIL_HELD, soon.action(), "a client's retry gets the error, not a start each");
+    assertState(FAILED, soon);
+    assertFalse(soon.changed());
+    assertEquals("exit 1", p.startError());
+    Decision person = p.requestStart(t(5_010_001));
+    assertEquals(START, person.action(), "a person's start always tries again");
+    assertEquals("starting for a start requested by a person", person.status().reason());
+    assertState(RUNNING, p.started(t(5_020_000), "198.51.100.4"));
+    assertNull(p.startError(), "a start that succeeded leaves no error");
+    assertEquals("198.51.100.4", p.status(t(5_020_000)).address());
+    assertEquals("started for a start requested by a person at 198.51.100.4", p.status(t(5_020_000)).reason());
+  }
+
+  @Test
+  void aStartWithoutAnAddressKeepsTheLastOne() {
+    IdlePolicy p = starting();
+    p.started(t(5_030_000), "203.0.113.5:2222");
+    p.requestStop(t(5_040_000));
+    p.stopped(t(5_050_000));
+    p.wake(t(5_060_000), "a connection");
+    Decision d = p.started(t(5_070_000));
+    assertEquals("203.0.113.5:2222", d.status().address());
+  }
+
+  @Test
   void aPersonMayStopAFailedServer() {
     IdlePolicy p = failedStart();
     Decision d = p.requestStop(t(5_100_000));

@@ -61,7 +61,7 @@ public final class TunnelMeters {
   /** The lifecycle's last fact; null before the first (its state reads as {@code unknown} then). */
   private volatile LifecycleStatus lifecycle;
   private final Map<LifecycleState, Counter> transitions = new EnumMap<>(LifecycleState.class);
-  /** {@code docktunnel.lifecycle.info{provider}}, registered by the first lifecycle fact (it names the provider); owner context only. */
+  /** {@code docktunnel.lifecycle.info{provider}}, registered by the first lifecycle fact; owner context only. */
   private Gauge lifecycleInfo;
   /** The activity ledger's last picture; null before the first. */
   private volatile ActivityState activity;

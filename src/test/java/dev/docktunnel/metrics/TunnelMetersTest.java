@@ -291,8 +291,8 @@ class TunnelMetersTest {
     String before = metrics.registry().scrape();
     for (LifecycleState state : LifecycleState.values()) {
       String series = "{state=\"" + state.text() + "\"}";
-      assertTrue(before.contains("docktunnel_lifecycle_state" + series + " " + (state == LifecycleState.UNKNOWN ? 1 : 0)),
-          state.text() + ":\n" + before);
+      int value = state == LifecycleState.UNKNOWN ? 1 : 0;
+      assertTrue(before.contains("docktunnel_lifecycle_state" + series + " " + value), state.text() + ":\n" + before);
       assertTrue(before.contains("docktunnel_lifecycle_transitions_total" + series + " 0"), state.text());
     }
     meters.onLifecycle(lifecycle(LifecycleState.IDLE_WARNING, "command", T0.plusSeconds(90)));

@@ -2,11 +2,14 @@ package dev.docktunnel.metrics;
 
 import dev.docktunnel.bus.ActivityBytes;
 import dev.docktunnel.bus.ActivityConnection;
+import dev.docktunnel.bus.ActivityState;
 import dev.docktunnel.bus.Addresses;
 import dev.docktunnel.bus.ContainersSynced;
 import dev.docktunnel.bus.ContainersUnsynced;
 import dev.docktunnel.bus.DockerSocketStatus;
 import dev.docktunnel.bus.ForwardStatus;
+import dev.docktunnel.bus.LifecycleState;
+import dev.docktunnel.bus.LifecycleStatus;
 import dev.docktunnel.bus.SessionState;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
@@ -48,7 +51,19 @@ public final class MetricsVerticle extends VerticleBase {
         on(bus, Addresses.SSH_STATE, SessionState::fromJson, meters::onSession),
         on(bus, Addresses.CONTAINERS_SYNCED, ContainersSynced::fromJson, meters::onSynced),
         on(bus, Addresses.CONTAINERS_UNSYNCED, ContainersUnsynced::fromJson, meters::onUnsynced),
-        on(bus, Addresses.DOCKER_SOCKET, DockerSocketStatus::fromJson, meters::onDockerSocket));
+        on(bus, Addresses.DOCKER_SOCKET, DockerSocketStatus::fromJson, meters::onDockerSocket),
+        on(bus, Addresses.LIFECYCLE, MetricsVerticle::lifecycle, meters::onLifecycle),
+        on(bus, Addresses.ACTIVITY_STATE, ActivityState::fromJson, meters::onActivityState));
+  }
+
+  /** A lifecycle fact, whose countdown must have its deadline: without one the countdown meter would lie. */
+  static LifecycleStatus lifecycle(JsonObject json) {
+    LifecycleStatus fact = LifecycleStatus.fromJson(json);
+    if (fact.state() == LifecycleState.IDLE_WARNING && fact.stopAt() == null) {
+      throw new IllegalArgumentException("lifecycle fact: stopAt is missing, expected the countdown's deadline while "
+          + LifecycleState.IDLE_WARNING.text());
+    }
+    return fact;
   }
 
   @Override

@@ -2,10 +2,14 @@ package dev.docktunnel.metrics;
 
 import dev.docktunnel.bus.ActivityBytes;
 import dev.docktunnel.bus.ActivityConnection;
+import dev.docktunnel.bus.ActivityReason;
+import dev.docktunnel.bus.ActivityState;
 import dev.docktunnel.bus.ContainersSynced;
 import dev.docktunnel.bus.ContainersUnsynced;
 import dev.docktunnel.bus.DockerSocketStatus;
 import dev.docktunnel.bus.ForwardStatus;
+import dev.docktunnel.bus.LifecycleState;
+import dev.docktunnel.bus.LifecycleStatus;
 import dev.docktunnel.bus.SessionState;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -16,6 +20,7 @@ import io.micrometer.core.instrument.Tags;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,7 +31,9 @@ import java.util.function.ToDoubleFunction;
  * {@code container}, {@code local_port}): bytes by direction, open connections, connections
  * total and failed; they are removed with the forward ({@code stopped}), so container churn
  * leaves nothing behind. Process-wide: forwards by state, the SSH session's state, reconnects,
- * the engine's sync state, resyncs and event-stream breaks, and the activity age.
+ * the engine's sync state, resyncs and event-stream breaks, the activity age, the local Docker
+ * socket's counters, the server's lifecycle (state, transitions, the stop countdown) and the
+ * activity ledger's picture (idle, idle time, reasons by source, its own fault counts).
  *
  * <p>Threads: the {@code on*} methods run on one context (the {@link MetricsVerticle}'s); a
  * scrape reads from another, so what it reads is in concurrent maps and volatile fields.
@@ -51,6 +58,13 @@ public final class TunnelMeters {
   private volatile Instant lastActivity;
   /** The local Docker socket's last status fact; null before it listens. */
   private volatile DockerSocketStatus dockerSocket;
+  /** The lifecycle's last fact; null before the first (its state reads as {@code unknown} then). */
+  private volatile LifecycleStatus lifecycle;
+  private final Map<LifecycleState, Counter> transitions = new EnumMap<>(LifecycleState.class);
+  /** {@code docktunnel.lifecycle.info{provider}}, registered by the first lifecycle fact; owner context only. */
+  private Gauge lifecycleInfo;
+  /** The activity ledger's last picture; null before the first. */
+  private volatile ActivityState activity;
 
   public TunnelMeters(MeterRegistry registry, Clock clock) {
     this.registry = registry;
@@ -80,6 +94,47 @@ public final class TunnelMeters {
         .description("Seconds since the last byte or connection through any forward (0 while a connection is open;"
             + " counted from the start until the first)").register(registry);
     registerDockerSocketMeters();
+    registerLifecycleMeters();
+    registerActivityStateMeters();
+  }
+
+  /**
+   * The lifecycle's meters, read from its last fact. Every state's series exists from the start
+   * ({@code unknown} is 1 until the first fact), so a dashboard never sees one appear.
+   */
+  private void registerLifecycleMeters() {
+    for (LifecycleState state : LifecycleState.values()) {
+      Gauge.builder("docktunnel.lifecycle.state", this, m -> m.lifecycleState() == state ? 1 : 0)
+          .description("1 for the server's current lifecycle state, 0 for the others").tag("state", state.text())
+          .register(registry);
+      transitions.put(state, Counter.builder("docktunnel.lifecycle.transitions")
+          .description("Lifecycle state changes, by the state entered").tag("state", state.text()).register(registry));
+    }
+    Gauge.builder("docktunnel.lifecycle.stop.countdown", this, TunnelMeters::stopCountdownSeconds)
+        .baseUnit("seconds").description("Seconds until the idle stop while idle-warning, 0 otherwise")
+        .register(registry);
+  }
+
+  /** The activity ledger's meters, read from its last picture (0 until the first). */
+  private void registerActivityStateMeters() {
+    Gauge.builder("docktunnel.activity.idle", this, m -> m.activity(a -> a.idle() ? 1 : 0))
+        .description("1 while the activity ledger finds nothing open and no activity for lifecycle.idleTimeout")
+        .register(registry);
+    Gauge.builder("docktunnel.activity.idle.seconds", this, m -> m.activity(m::idleSeconds)).baseUnit("seconds")
+        .description("Seconds since the activity ledger's last activity (Docker and forwards; 0 while something"
+            + " open counts)").register(registry);
+    for (ActivityReason.Source source : ActivityReason.Source.values()) {
+      Gauge.builder("docktunnel.activity.reasons", this,
+              m -> m.activity(a -> a.reasons().stream().filter(r -> r.source() == source).count()))
+          .description("Why the server is not idle: the ledger's current reasons, by source")
+          .tag("source", source.text()).register(registry);
+    }
+    FunctionCounter.builder("docktunnel.activity.unreadable.facts", this,
+            m -> m.activity(ActivityState::unreadableFacts))
+        .description("Activity facts the ledger could not read (each also a WARN)").register(registry);
+    FunctionCounter.builder("docktunnel.activity.unmatched.ends", this, m -> m.activity(ActivityState::unmatchedEnds))
+        .description("Closes of connections or streams the ledger never saw open (each also a WARN)")
+        .register(registry);
   }
 
   /** The local Docker socket's meters, read from its last status fact (0 until it listens). */
@@ -114,6 +169,57 @@ public final class TunnelMeters {
 
   public void onDockerSocket(DockerSocketStatus fact) {
     dockerSocket = fact;
+  }
+
+  /** A fact whose state differs from the last one's (from {@code unknown} for the first) is a transition. */
+  public void onLifecycle(LifecycleStatus fact) {
+    if (fact.state() != lifecycleState()) {
+      transitions.get(fact.state()).increment();
+    }
+    if (lifecycleInfo == null || !fact.provider().equals(lifecycleInfo.getId().getTag("provider"))) {
+      if (lifecycleInfo != null) {
+        registry.remove(lifecycleInfo); // another provider (not within one run today): its series goes
+      }
+      lifecycleInfo = Gauge.builder("docktunnel.lifecycle.info", () -> 1)
+          .description("1, labelled with the lifecycle's provider (lifecycle.provider)")
+          .tag("provider", fact.provider()).register(registry);
+    }
+    lifecycle = fact;
+  }
+
+  public void onActivityState(ActivityState fact) {
+    activity = fact;
+  }
+
+  private LifecycleState lifecycleState() {
+    LifecycleStatus now = lifecycle;
+    return now == null ? LifecycleState.UNKNOWN : now.state();
+  }
+
+  /** Read at scrape time, so it counts down between facts (a fact comes when the countdown starts, moves or ends). */
+  private double stopCountdownSeconds() {
+    LifecycleStatus now = lifecycle;
+    if (now == null || now.state() != LifecycleState.IDLE_WARNING || now.stopAt() == null) {
+      return 0;
+    }
+    return Math.max(0, Duration.between(clock.instant(), now.stopAt()).toMillis() / 1000.0);
+  }
+
+  private double activity(ToDoubleFunction<ActivityState> value) {
+    ActivityState now = activity;
+    return now == null ? 0 : value.applyAsDouble(now);
+  }
+
+  /**
+   * Read at scrape time from {@code lastActivityAt}: the ledger publishes a picture only when it
+   * changes, not as the idle time grows. 0 while something open counts (the ledger's
+   * {@code lastActivityAt} is "now" then, frozen in the fact).
+   */
+  private double idleSeconds(ActivityState state) {
+    if (state.idleForMs() == 0 && state.reasons().stream().anyMatch(ActivityReason::open)) {
+      return 0;
+    }
+    return Math.max(0, Duration.between(state.lastActivityAt(), clock.instant()).toMillis() / 1000.0);
   }
 
   public void onForwardStatus(ForwardStatus fact) {

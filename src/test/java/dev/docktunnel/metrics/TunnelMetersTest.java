@@ -6,11 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.docktunnel.bus.ActivityBytes;
+import dev.docktunnel.bus.ActivityReason;
+import dev.docktunnel.bus.ActivityState;
 import dev.docktunnel.bus.DockerSocketStatus;
 import dev.docktunnel.bus.ActivityConnection;
 import dev.docktunnel.bus.ContainersSynced;
 import dev.docktunnel.bus.ContainersUnsynced;
 import dev.docktunnel.bus.ForwardStatus;
+import dev.docktunnel.bus.LifecycleState;
+import dev.docktunnel.bus.LifecycleStatus;
 import dev.docktunnel.bus.SessionState;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
@@ -165,6 +169,145 @@ class TunnelMetersTest {
     meters.onConnection(new ActivityConnection(ActivityConnection.Event.CLOSED, "a/tcp/80", "c1", 8080, "/127.0.0.1:1",
         5, 5, now.minus(Duration.ofMillis(1500))));
     assertEquals(1.5, gauge("docktunnel.activity.age"));
+  }
+
+  static LifecycleStatus lifecycle(LifecycleState state, String provider, Instant stopAt) {
+    return new LifecycleStatus(state, provider, "because", T0, stopAt, 1_800_000, 60_000, T0);
+  }
+
+  static ActivityReason reason(ActivityReason.Source source, boolean open, Instant at) {
+    return new ActivityReason(source, open, null, null, null, "detail", at, 0);
+  }
+
+  static ActivityState activity(boolean idle, Instant lastActivityAt, long idleForMs, List<ActivityReason> reasons,
+      long unreadable, long unmatched) {
+    return new ActivityState(idle, lastActivityAt, idleForMs, 1_800_000, 7, reasons, unreadable, unmatched,
+        lastActivityAt.plusMillis(idleForMs), 1);
+  }
+
+  double lifecycleState(LifecycleState state) {
+    return gauge("docktunnel.lifecycle.state", "state", state.text());
+  }
+
+  @Test
+  void lifecycleStateIsUnknownUntilTheFirstFactThenOneStateAtATime() {
+    for (LifecycleState state : LifecycleState.values()) {
+      assertEquals(state == LifecycleState.UNKNOWN ? 1 : 0, lifecycleState(state), state.text());
+    }
+    assertNull(registry.find("docktunnel.lifecycle.info").gauge(), "no provider named before the first fact");
+    meters.onLifecycle(lifecycle(LifecycleState.RUNNING, "command", null));
+    for (LifecycleState state : LifecycleState.values()) {
+      assertEquals(state == LifecycleState.RUNNING ? 1 : 0, lifecycleState(state), state.text());
+    }
+    assertEquals(1, gauge("docktunnel.lifecycle.info", "provider", "command"));
+    meters.onLifecycle(lifecycle(LifecycleState.STOPPING, "hetzner", null));
+    assertEquals(1, lifecycleState(LifecycleState.STOPPING));
+    assertEquals(0, lifecycleState(LifecycleState.RUNNING));
+    assertEquals(1, gauge("docktunnel.lifecycle.info", "provider", "hetzner"));
+    assertEquals(1, registry.find("docktunnel.lifecycle.info").gauges().size(), "one provider series at a time");
+  }
+
+  @Test
+  void transitionsCountEachStateEnteredNotEachFact() {
+    LifecycleState[] sequence = {LifecycleState.UNKNOWN, LifecycleState.RUNNING, LifecycleState.RUNNING,
+        LifecycleState.IDLE_WARNING, LifecycleState.IDLE_WARNING, LifecycleState.RUNNING, LifecycleState.IDLE_WARNING,
+        LifecycleState.STOPPING, LifecycleState.STOPPED, LifecycleState.STARTING, LifecycleState.FAILED,
+        LifecycleState.STARTING, LifecycleState.RUNNING};
+    for (LifecycleState state : sequence) {
+      meters.onLifecycle(lifecycle(state, "command", state == LifecycleState.IDLE_WARNING ? T0.plusSeconds(60) : null));
+    }
+    assertEquals(0, counter("docktunnel.lifecycle.transitions", "state", "unknown"), "unknown was the start");
+    assertEquals(3, counter("docktunnel.lifecycle.transitions", "state", "running"));
+    assertEquals(2, counter("docktunnel.lifecycle.transitions", "state", "idle-warning"), "a moved stopAt is none");
+    assertEquals(1, counter("docktunnel.lifecycle.transitions", "state", "stopping"));
+    assertEquals(1, counter("docktunnel.lifecycle.transitions", "state", "stopped"));
+    assertEquals(2, counter("docktunnel.lifecycle.transitions", "state", "starting"));
+    assertEquals(1, counter("docktunnel.lifecycle.transitions", "state", "failed"));
+  }
+
+  @Test
+  void stopCountdownIsReadAtScrapeTimeAndZeroOutsideTheWarning() {
+    assertEquals(0, gauge("docktunnel.lifecycle.stop.countdown"), "before any fact");
+    meters.onLifecycle(lifecycle(LifecycleState.RUNNING, "static", null));
+    assertEquals(0, gauge("docktunnel.lifecycle.stop.countdown"));
+    meters.onLifecycle(lifecycle(LifecycleState.IDLE_WARNING, "static", T0.plusSeconds(60)));
+    assertEquals(60, gauge("docktunnel.lifecycle.stop.countdown"));
+    now = T0.plusMillis(15_500);
+    assertEquals(44.5, gauge("docktunnel.lifecycle.stop.countdown"), "no new fact: the scrape counts down");
+    meters.onLifecycle(lifecycle(LifecycleState.IDLE_WARNING, "static", T0.plusSeconds(600))); // extended
+    assertEquals(584.5, gauge("docktunnel.lifecycle.stop.countdown"));
+    now = T0.plusSeconds(700);
+    assertEquals(0, gauge("docktunnel.lifecycle.stop.countdown"), "past stopAt: 0, never negative");
+    meters.onLifecycle(lifecycle(LifecycleState.STOPPING, "static", null));
+    assertEquals(0, gauge("docktunnel.lifecycle.stop.countdown"));
+  }
+
+  @Test
+  void activityMetersReadTheLedgersLastPictureAndAreZeroBeforeIt() {
+    now = T0.plusSeconds(30);
+    assertEquals(0, gauge("docktunnel.activity.idle"));
+    assertEquals(0, gauge("docktunnel.activity.idle.seconds"));
+    for (ActivityReason.Source source : ActivityReason.Source.values()) {
+      assertEquals(0, gauge("docktunnel.activity.reasons", "source", source.text()), source.text());
+    }
+    assertEquals(0, counter("docktunnel.activity.unreadable.facts"));
+    assertEquals(0, counter("docktunnel.activity.unmatched.ends"));
+
+    // Something open counts: 0 however long the picture stays the same.
+    meters.onActivityState(activity(false, now, 0, List.of(
+        reason(ActivityReason.Source.FORWARD_CONNECTION, true, T0),
+        reason(ActivityReason.Source.DOCKER_STREAM, true, T0),
+        reason(ActivityReason.Source.DOCKER_REQUEST, false, T0),
+        reason(ActivityReason.Source.DOCKER_REQUEST, false, T0.plusSeconds(1))), 2, 1));
+    now = now.plusSeconds(500);
+    assertEquals(0, gauge("docktunnel.activity.idle"));
+    assertEquals(0, gauge("docktunnel.activity.idle.seconds"), "an open connection is activity");
+    assertEquals(1, gauge("docktunnel.activity.reasons", "source", "forward-connection"));
+    assertEquals(1, gauge("docktunnel.activity.reasons", "source", "docker-stream"));
+    assertEquals(2, gauge("docktunnel.activity.reasons", "source", "docker-request"));
+    assertEquals(0, gauge("docktunnel.activity.reasons", "source", "forward-bytes"));
+    assertEquals(2, counter("docktunnel.activity.unreadable.facts"));
+    assertEquals(1, counter("docktunnel.activity.unmatched.ends"));
+
+    // Closed: the idle time grows at scrape time from lastActivityAt, between facts.
+    Instant closed = now;
+    meters.onActivityState(activity(false, closed, 0, List.of(reason(ActivityReason.Source.FORWARD_CONNECTION, false,
+        closed)), 2, 1));
+    now = closed.plusMillis(2500);
+    assertEquals(2.5, gauge("docktunnel.activity.idle.seconds"), "a moment, nothing open");
+    assertEquals(1, gauge("docktunnel.activity.reasons", "source", "forward-connection"));
+    assertEquals(0, gauge("docktunnel.activity.reasons", "source", "docker-stream"));
+    meters.onActivityState(activity(true, closed, 1_800_000, List.of(), 3, 1));
+    now = closed.plusSeconds(1900);
+    assertEquals(1, gauge("docktunnel.activity.idle"));
+    assertEquals(1900, gauge("docktunnel.activity.idle.seconds"));
+    assertEquals(0, gauge("docktunnel.activity.reasons", "source", "forward-connection"));
+    assertEquals(3, counter("docktunnel.activity.unreadable.facts"));
+  }
+
+  /** The names as Prometheus shows them, and every lifecycle state's series from the start. */
+  @Test
+  void lifecycleAndActivityNamesAsScraped() {
+    String before = metrics.registry().scrape();
+    for (LifecycleState state : LifecycleState.values()) {
+      String series = "{state=\"" + state.text() + "\"}";
+      int value = state == LifecycleState.UNKNOWN ? 1 : 0;
+      assertTrue(before.contains("docktunnel_lifecycle_state" + series + " " + value), state.text() + ":\n" + before);
+      assertTrue(before.contains("docktunnel_lifecycle_transitions_total" + series + " 0"), state.text());
+    }
+    meters.onLifecycle(lifecycle(LifecycleState.IDLE_WARNING, "command", T0.plusSeconds(90)));
+    meters.onActivityState(activity(true, T0, 1_800_000, List.of(), 4, 5));
+    now = T0.plusSeconds(30);
+    String text = metrics.registry().scrape();
+    for (String line : List.of("docktunnel_lifecycle_state{state=\"idle-warning\"} 1",
+        "docktunnel_lifecycle_transitions_total{state=\"idle-warning\"} 1",
+        "docktunnel_lifecycle_info{provider=\"command\"} 1", "docktunnel_lifecycle_stop_countdown_seconds 60",
+        "docktunnel_activity_idle 1", "docktunnel_activity_idle_seconds 30",
+        "docktunnel_activity_reasons{source=\"docker-request\"} 0",
+        "docktunnel_activity_unreadable_facts_total 4", "docktunnel_activity_unmatched_ends_total 5")) {
+      assertTrue(text.contains(line), line + " missing in:\n" + text);
+    }
+    assertFalse(text.contains("NaN"), text);
   }
 
   /** JVM and Vert.x meters are renamed into our namespace; the Vert.x HTTP server's show once it serves. */

@@ -59,7 +59,7 @@ class MetricsVerticleTest {
   }
 
   static LifecycleStatus lifecycle(LifecycleState state, Instant stopAt) {
-    return new LifecycleStatus(state, "command", "because", T0, stopAt, 1_800_000, 60_000, T0);
+    return new LifecycleStatus(state, "command", "because", T0, stopAt, null, 1_800_000, 60_000, T0);
   }
 
   @Test

@@ -172,7 +172,7 @@ class TunnelMetersTest {
   }
 
   static LifecycleStatus lifecycle(LifecycleState state, String provider, Instant stopAt) {
-    return new LifecycleStatus(state, provider, "because", T0, stopAt, 1_800_000, 60_000, T0);
+    return new LifecycleStatus(state, provider, "because", T0, stopAt, null, 1_800_000, 60_000, T0);
   }
 
   static ActivityReason reason(ActivityReason.Source source, boolean open, Instant at) {

@@ -13,6 +13,13 @@ public final class Addresses {
   /** Fact: SSH session state changed ({@code state}, {@code host}, {@code reason}, {@code at}). */
   public static final String SSH_STATE = "docktunnel.ssh.state";
 
+  /**
+   * Command (a stopping provider only): the lifecycle is about to stop the server; the session
+   * publishes {@code suspended}, closes, and makes no attempts until the lifecycle says the server
+   * runs. Answered {@code {"state": ...}}. Not on the bridges.
+   */
+  public static final String SSH_SUSPEND = "docktunnel.ssh.suspend";
+
   /** Fact: one container's state as the watcher now knows it. */
   public static final String CONTAINER = "docktunnel.container";
   /** Fact: a full resync finished; {@code ids} are all containers running now. */

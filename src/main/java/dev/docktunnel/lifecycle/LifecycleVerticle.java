@@ -238,14 +238,27 @@ public final class LifecycleVerticle extends VerticleBase {
       if (!idleStop) {
         gate.close(); // a person's stop: whatever enters from now on waits for the next start
       }
-      onContext(provider.stop(), stopped -> {
+      // The session goes first, so that nothing reads the stop taking it as a fault.
+      suspendSession().onComplete(v -> onContext(provider.stop(), stopped -> {
         if (stopped.succeeded()) {
           carry(policy.stopped(clock.instant()));
         } else {
           carry(policy.stopFailed(clock.instant(), providerFailed("stop", stopped.cause())));
         }
-      });
+      }));
     });
+  }
+
+  /** Asks the SSH session to suspend; a failure is a WARN and the stop goes on. */
+  private Future<Void> suspendSession() {
+    return vertx.eventBus().request(Addresses.SSH_SUSPEND, new JsonObject(),
+            new DeliveryOptions().setSendTimeout(QUERY_TIMEOUT_MS))
+        .<Void>mapEmpty()
+        .recover(e -> {
+          LOG.warn("lifecycle: the SSH session did not suspend before the stop ({}); its loss may be reported",
+              e.getMessage());
+          return Future.succeededFuture();
+        });
   }
 
   /** A provider's result, handled on this verticle's context whichever thread completed it. */

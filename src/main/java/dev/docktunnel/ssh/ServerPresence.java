@@ -71,6 +71,19 @@ final class ServerPresence {
   }
 
   /**
+   * The lifecycle is about to stop the server (its checks passed): suspend now, before the stop
+   * takes the session, so nothing reads the stop as a fault. SUSPEND, or NONE when suspended already.
+   */
+  Change stopComing() {
+    stopExpected = true;
+    if (suspended) {
+      return Change.NONE;
+    }
+    suspended = true;
+    return Change.SUSPEND;
+  }
+
+  /**
    * The session closed (or an attempt failed) while a stop was under way: expected, and the
    * session is suspended from now on; false when the loss is a fault to reconnect from.
    */

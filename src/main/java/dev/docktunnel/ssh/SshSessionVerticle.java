@@ -107,6 +107,8 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
   /** Retrying ended: a refused host key, or the first connection failed without waitForHost. */
   private boolean terminal;
   private boolean attemptRunning;
+  /** Resumed by the lifecycle and not yet connected. */
+  private boolean resumed;
   private int attempt;
   private Instant lastProgress;
   private String lastFailure;
@@ -294,6 +296,12 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
   private Future<Void> followLifecycle() {
     publish(SessionState.State.SUSPENDED, presence.reason(), 0, null);
     boolean[] factSeen = {false};
+    vertx.eventBus().<JsonObject>consumer(Addresses.SSH_SUSPEND, request -> {
+      if (presence.stopComing() == ServerPresence.Change.SUSPEND) {
+        suspend();
+      }
+      request.reply(new JsonObject().put("state", state.state().text()));
+    });
     return vertx.eventBus().<JsonObject>consumer(Addresses.LIFECYCLE, message -> {
           factSeen[0] = true;
           onLifecycle(message.body());
@@ -324,6 +332,8 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
         LOG.info("SSH session: the server runs ({}); connecting to {}", status.reason(), dialTarget().display());
         attempt = 0;
         lastProgress = Instant.now();
+        lastFailure = null;
+        resumed = true;
         attemptNow("the server runs again", false);
       }
       case NONE -> {
@@ -331,17 +341,21 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
     }
   }
 
-  /** The server is stopped or starting: no attempts, and the session (if any) is closed. */
+  /**
+   * The server is stopped, starting or about to stop: no attempts, and the session (if any) is
+   * closed, after the fact, so those watching the session pause before its channels end.
+   */
   private void suspend() {
     cancelRetry();
     wakeRequested = false;
+    resumed = false;
     stopAuthWatch();
+    publish(SessionState.State.SUSPENDED, presence.reason(), attempt, null);
     ClientSession session = current;
     if (session != null) {
       LOG.debug("SSH session to {}: closed, {}", target.display(), presence.reason());
       session.close(false);
     }
-    publish(SessionState.State.SUSPENDED, presence.reason(), attempt, null);
   }
 
   /** Where attempts go: the configured target, or the address the lifecycle's last start gave. */
@@ -518,6 +532,7 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
       return;
     }
     presence.connected();
+    resumed = false;
     current = session;
     currentReport = report;
     liveness = new LinkLiveness(config.ssh().keepaliveInterval(), config.ssh().keepaliveCountMax(),
@@ -780,8 +795,10 @@ public final class SshSessionVerticle extends VerticleBase implements SessionPro
     SessionState fact = new SessionState(newState, config.host(), reason, now, attemptNumber, fingerprint);
     state = fact;
     boolean changed = previous == null || previous.state() != newState || !previous.reason().equals(fact.reason());
+    // The first attempt after the lifecycle started the server is expected, not trouble.
+    boolean expectedReconnect = resumed && attemptNumber <= 1;
     boolean trouble = newState == SessionState.State.FAILED || newState == SessionState.State.AUTH_REQUIRED
-        || newState == SessionState.State.RECONNECTING
+        || (newState == SessionState.State.RECONNECTING && !expectedReconnect)
         || (newState == SessionState.State.CONNECTING && attemptNumber > 1);
     boolean loud = trouble && (changed || Duration.between(lastLoudLog, now).compareTo(REPEAT_LOG) >= 0);
     if (terminal && !everConnected) {

@@ -142,7 +142,7 @@ class IdleLifecycleIT {
     AtomicBoolean polling = new AtomicBoolean(true);
     Future<?> health = threads.submit(() -> {
       while (polling.get()) {
-        for (String path : List.of("/health", "/status", "/metrics")) {
+        for (String path : List.of("/health", "/server", "/metrics")) {
           http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path)).build(),
               HttpResponse.BodyHandlers.discarding());
         }

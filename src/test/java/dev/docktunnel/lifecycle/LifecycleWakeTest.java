@@ -87,7 +87,14 @@ class LifecycleWakeTest {
     }
   }
 
+  /** When the SSH session was asked to suspend (the stop's first step), in nanoTime; 0 before. */
+  volatile long suspendAsked;
+
   void deploy(Duration idleTimeout) throws Exception {
+    vertx.eventBus().<JsonObject>consumer(Addresses.SSH_SUSPEND, m -> {
+      suspendAsked = System.nanoTime();
+      m.reply(new JsonObject().put("state", "suspended"));
+    }).completion().await(10, TimeUnit.SECONDS);
     DocktunnelConfig.Lifecycle config = new DocktunnelConfig.Lifecycle("command", idleTimeout,
         Duration.ofMillis(200), Duration.ofHours(2), Duration.ofSeconds(5), DocktunnelConfig.Command.NONE,
         DocktunnelConfig.Hetzner.DEFAULT);
@@ -161,6 +168,7 @@ class LifecycleWakeTest {
     assertTrue(wake.enter());
     await("idle-warning");
     Promise<Void> stop = AnsweredProvider.next(provider.stops, "stop");
+    assertTrue(suspendAsked != 0, "the session is suspended before the provider stops the server");
     await("stopping");
     assertFalse(wake.enter(), "no connection enters once the stop is decided and checked");
     Future<Void> woken = wake.wake("a connection to 127.0.0.1:8080");

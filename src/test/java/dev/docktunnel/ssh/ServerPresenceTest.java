@@ -62,4 +62,17 @@ class ServerPresenceTest {
     assertEquals(Change.NONE, presence.lifecycle(LifecycleState.FAILED, null), "a failed start stays suspended");
     assertTrue(presence.suspended());
   }
+
+  @Test
+  void theLifecyclesWordBeforeAStopSuspendsAtOnce() {
+    ServerPresence presence = new ServerPresence(true);
+    presence.lifecycle(LifecycleState.RUNNING, null);
+    assertEquals(Change.SUSPEND, presence.stopComing());
+    assertTrue(presence.suspended());
+    assertEquals(Change.NONE, presence.stopComing(), "once");
+    assertTrue(presence.lostAsExpected());
+    assertEquals(Change.NONE, presence.lifecycle(LifecycleState.STOPPING, null));
+    assertEquals(Change.NONE, presence.lifecycle(LifecycleState.STOPPED, null));
+    assertEquals(Change.RESUME, presence.lifecycle(LifecycleState.RUNNING, null), "a stop that failed and a start");
+  }
 }

@@ -178,6 +178,7 @@ public final class Docktunnel {
     started.set(vertx);
     SshSessionVerticle ssh = new SshSessionVerticle(config);
     Future<JsonObject> firstSync = firstFact(vertx, Addresses.CONTAINERS_SYNCED);
+    announceReadyWhileStopped(vertx, config, ssh);
     // The state writer first, so it sees every fact from the start on.
     stateWriter.set(
         vertx.deployVerticle(new StateWriterVerticle(claim.stateFile(), config.host(), Clock.systemUTC())));
@@ -231,6 +232,24 @@ public final class Docktunnel {
       first.tryComplete(message.body());
     });
     return first.future();
+  }
+
+  /**
+   * A server found stopped (a restart after an idle stop) is ready too: its forwards and the
+   * Docker socket listen and start it on demand. Said once, if before the first session.
+   */
+  private static void announceReadyWhileStopped(Vertx vertx, DocktunnelConfig config, SshSessionVerticle ssh) {
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(Addresses.LIFECYCLE);
+    consumer.handler(message -> {
+      String state = message.body().getString("state");
+      if (ssh.firstConnection().isComplete() || "running".equals(state)) {
+        consumer.unregister();
+      } else if ("stopped".equals(state)) {
+        consumer.unregister();
+        LOG.info("ready: {}: the server is stopped ({}); a connection to a forward or a Docker request starts it",
+            config.host(), message.body().getString("reason"));
+      }
+    });
   }
 
   /**

@@ -8,9 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.docktunnel.ssh.SshTargetResolver;
 import dev.docktunnel.state.HostId;
 import dev.docktunnel.state.StateDir;
+import dev.docktunnel.testbed.ServerSwitch;
 import dev.docktunnel.testbed.StartedProcesses;
+import dev.docktunnel.testbed.StreamServerContainer;
 import dev.docktunnel.testbed.Testbed;
 import dev.docktunnel.testbed.TestbedExtension;
+import dev.docktunnel.testbed.Traffic;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -24,6 +27,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -47,6 +52,7 @@ class StatusStopIT {
 
   final Testbed testbed;
   final StartedProcesses started = new StartedProcesses();
+  final ExecutorService threads = Executors.newCachedThreadPool();
   @TempDir
   Path tmp;
 
@@ -56,6 +62,7 @@ class StatusStopIT {
 
   @AfterEach
   void cleanUp() throws InterruptedException {
+    threads.shutdownNow();
     started.endAll(); // only the processes this test started, by handle
     testbed.removeAllContainers();
   }
@@ -263,6 +270,43 @@ class StatusStopIT {
     assertEquals(true, doc.getBoolean("stale"));
     assertTrue(doc.getString("staleReason").startsWith("not running"), doc.encode());
     assertEquals(port, forward(doc, port).getInteger("remotePort"));
+  }
+
+  /**
+   * An idle stop, then docktunnel restarted while the server is stopped: it finds the server
+   * stopped, keeps the session suspended and the last run's forward listening, and the first
+   * connection to it starts the server and is answered byte-exact.
+   */
+  @Test
+  void restartedWhileItsServerIsStoppedItKeepsTheForwardAndAConnectionWakesTheServer() throws Exception {
+    try (ServerSwitch server = ServerSwitch.start(testbed, false)) {
+      Path config = tmp.resolve("lifecycle.json");
+      Files.writeString(config, new JsonObject().put("lifecycle", new JsonObject().put("provider", "command")
+          .put("idleTimeout", "2s").put("gracePeriod", "1s").put("command", server.commands())).encodePrettily());
+      StreamServerContainer streams = testbed.runStreamServer("restart-wake", 1 << 20);
+      Process first = daemon("--config", config.toString());
+      awaitLog(daemonLog(), "ready", first);
+      awaitDocument(forwardActive(streams.echoPort()), "the echo forward active");
+      awaitDocument(doc -> "stopped".equals(doc.getJsonObject("server").getString("state")), "the idle stop");
+      first.destroy(); // SIGTERM to our own child, by handle
+      assertTrue(first.waitFor(20, TimeUnit.SECONDS));
+      assertEquals(ExitCodes.OK, first.exitValue(), Files.readString(daemonLog()));
+
+      Process second = daemon("--config", config.toString());
+      awaitLog(daemonLog(), "the server is stopped", second);
+      JsonObject doc = awaitDocument(d -> "suspended".equals(d.getJsonObject("ssh").getString("state"))
+          && forward(d, streams.echoPort()) != null, "the restored forward with the session suspended");
+      assertEquals("stopped", doc.getJsonObject("server").getString("state"), doc.encodePrettily());
+      assertEquals(1, server.starts().size() + server.stops().size(), "one stop, no start yet");
+      Result table = status();
+      assertTrue(table.out().contains("stopped"), table.toString());
+
+      byte[] data = Traffic.random(2 << 20, 7);
+      Traffic.Outcome echoed = Traffic.echo(streams.echoPort(), data, WAIT, threads);
+      assertTrue(echoed.ok(), echoed + "\n" + Files.readString(daemonLog()));
+      assertEquals(1, server.starts().size(), "the connection started the server");
+      awaitDocument(d -> "connected".equals(d.getJsonObject("ssh").getString("state")), "the session back");
+    }
   }
 
   @Test

@@ -1,6 +1,8 @@
 package dev.docktunnel.lifecycle;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +14,11 @@ import dev.docktunnel.bus.DockerActivity;
 import dev.docktunnel.bus.FactRecorder;
 import dev.docktunnel.bus.Facts;
 import dev.docktunnel.config.DocktunnelConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
@@ -20,37 +27,93 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The lifecycle verticle with the real activity verticle and the static provider, driven through
- * the bus: the provider's status makes it running, idleness starts the countdown, activity
+ * The lifecycle verticle with the real activity verticle, driven through the bus. With the static
+ * provider: the provider's status makes it running, idleness starts the countdown, activity
  * cancels it, the static provider leaves the server running when it ends, extend pushes it, a
- * person's stop is refused for static, and status answers.
+ * person's stop is refused, and status answers. With a provider the test answers, wake on demand:
+ * the gate is closed until the provider says the server runs, a wake starts a stopped server and
+ * is answered once it runs (at the address the start gave), a failed start fails every held wake
+ * with its error and the next wakes at once for a moment, an idle stop suspends the session and
+ * closes the gate, and a wake during a stop starts the server right after it.
  */
 class LifecycleVerticleTest {
   static final Duration WAIT = Duration.ofSeconds(10);
 
-  Vertx vertx;
-  FactRecorder lifecycle;
+  Vertx vertx = Vertx.vertx();
+  FactRecorder lifecycle = FactRecorder.on(vertx, Addresses.LIFECYCLE);
+  ActivityGate gate = new ActivityGate();
+  AnsweredProvider provider = new AnsweredProvider();
+  LifecycleWake wake;
+  /** When the SSH session was asked to suspend (the stop's first step), in nanoTime; 0 before. */
+  volatile long suspendAsked;
 
-  @BeforeEach
-  void setUp() throws Exception {
-    vertx = Vertx.vertx();
-    lifecycle = FactRecorder.on(vertx, Addresses.LIFECYCLE);
-    DocktunnelConfig.Lifecycle config = new DocktunnelConfig.Lifecycle("static", Duration.ofMillis(500),
-        Duration.ofMillis(2000), Duration.ofHours(2), Duration.ofSeconds(120), DocktunnelConfig.Command.NONE,
-        DocktunnelConfig.Hetzner.DEFAULT);
+  /** The activity verticle and the lifecycle verticle for {@code provider}, with a stand-in SSH session. */
+  void deploy(ServerProvider server, Duration idleTimeout, Duration gracePeriod) throws Exception {
+    vertx.eventBus().<JsonObject>consumer(Addresses.SSH_SUSPEND, m -> {
+      suspendAsked = System.nanoTime();
+      m.reply(new JsonObject().put("state", "suspended"));
+    }).completion().await(10, TimeUnit.SECONDS);
+    DocktunnelConfig.Lifecycle config = new DocktunnelConfig.Lifecycle(server.name(), idleTimeout, gracePeriod,
+        Duration.ofHours(2), Duration.ofSeconds(5), DocktunnelConfig.Command.NONE, DocktunnelConfig.Hetzner.DEFAULT);
     vertx.deployVerticle(new ActivityVerticle(Clock.systemUTC(), config.connectionTimeout(), config.idleTimeout()))
         .await(10, TimeUnit.SECONDS);
-    vertx.deployVerticle(new LifecycleVerticle(config, new StaticProvider(), new ActivityGate(), Clock.systemUTC()))
+    vertx.deployVerticle(new LifecycleVerticle(config, server, gate, Clock.systemUTC()))
         .await(10, TimeUnit.SECONDS);
+    wake = new LifecycleWake(vertx, gate, config.wakeTimeout());
   }
 
   @AfterEach
   void tearDown() throws Exception {
     vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  /** A provider whose every call waits for the test's answer. */
+  static final class AnsweredProvider implements ServerProvider {
+    final BlockingQueue<Promise<ServerStatus>> statuses = new LinkedBlockingQueue<>();
+    final BlockingQueue<Promise<StartResult>> starts = new LinkedBlockingQueue<>();
+    final BlockingQueue<Promise<Void>> stops = new LinkedBlockingQueue<>();
+
+    @Override
+    public String name() {
+      return "command";
+    }
+
+    @Override
+    public Future<ServerStatus> status() {
+      return add(statuses);
+    }
+
+    @Override
+    public Future<StartResult> start() {
+      return add(starts);
+    }
+
+    @Override
+    public Future<Void> stop() {
+      return add(stops);
+    }
+
+    @Override
+    public Future<Void> destroy() {
+      return stop();
+    }
+
+    private static <T> Future<T> add(BlockingQueue<Promise<T>> queue) {
+      Promise<T> promise = Promise.promise();
+      queue.add(promise);
+      return promise.future();
+    }
+
+    static <T> Promise<T> next(BlockingQueue<Promise<T>> queue, String what) throws InterruptedException {
+      Promise<T> promise = queue.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      if (promise == null) {
+        throw new AssertionError("the provider was not asked to " + what + " within " + WAIT);
+      }
+      return promise;
+    }
   }
 
   JsonObject await(String state) throws InterruptedException {
@@ -59,6 +122,7 @@ class LifecycleVerticleTest {
 
   @Test
   void idlenessCountsDownActivityCancelsAndTheStaticProviderLeavesTheServerRunning() throws Exception {
+    deploy(new StaticProvider(), Duration.ofMillis(500), Duration.ofMillis(2000));
     await("running");
     JsonObject warning = await("idle-warning");
     assertNotNull(warning.getString("stopAt"), warning.encode());
@@ -78,6 +142,7 @@ class LifecycleVerticleTest {
 
   @Test
   void extendStatusAndAStaticStopAreAnsweredOverTheBus() throws Exception {
+    deploy(new StaticProvider(), Duration.ofMillis(500), Duration.ofMillis(2000));
     await("running");
     JsonObject extended = vertx.eventBus().<JsonObject>request(Addresses.LIFECYCLE_EXTEND,
         new JsonObject().put("durationMs", 60_000)).await(10, TimeUnit.SECONDS).body();
@@ -93,5 +158,77 @@ class LifecycleVerticleTest {
         () -> vertx.eventBus().request(Addresses.LIFECYCLE_EXTEND, new JsonObject().put("durationMs", -5))
             .await(10, TimeUnit.SECONDS));
     assertEquals(400, bad.failureCode());
+  }
+
+  @Test
+  void aWakeStartsAStoppedServerAndIsAnsweredOnceItRunsAtItsNewAddress() throws Exception {
+    deploy(provider, Duration.ofHours(1), Duration.ofMillis(200));
+    assertFalse(wake.enter(), "until the provider says the server runs, connections wake it");
+    AnsweredProvider.next(provider.statuses, "report the status").complete(ServerStatus.stopped("Stopped"));
+    await("stopped");
+    assertFalse(wake.enter());
+    Future<Void> woken = wake.wake("a connection to 127.0.0.1:8080");
+    Future<Void> second = wake.wake("a Docker API connection");
+    Promise<StartResult> start = AnsweredProvider.next(provider.starts, "start");
+    JsonObject starting = await("starting");
+    assertTrue(starting.getString("reason").contains("127.0.0.1:8080"), starting.encode());
+    assertFalse(woken.isComplete(), "held until the server runs");
+    start.complete(StartResult.at(ServerAddress.parse("203.0.113.9:2222")));
+    woken.await(10, TimeUnit.SECONDS);
+    second.await(10, TimeUnit.SECONDS);
+    JsonObject running = await("running");
+    assertEquals("203.0.113.9:2222", running.getString("address"), running.encode());
+    assertTrue(wake.enter(), "the gate is open while the server runs");
+    assertTrue(provider.starts.isEmpty(), "one start for both wakes");
+  }
+
+  @Test
+  void aFailedStartFailsTheHeldWakesWithItsErrorAndTheNextOnesAtOnce() throws Exception {
+    deploy(provider, Duration.ofHours(1), Duration.ofMillis(200));
+    AnsweredProvider.next(provider.statuses, "report the status").complete(ServerStatus.stopped("Stopped"));
+    await("stopped");
+    Future<Void> held = wake.wake("a Docker API connection");
+    AnsweredProvider.next(provider.starts, "start").fail(new ProviderException("start exited 3: no capacity"));
+    ReplyException failed = replyFailure(held);
+    assertEquals(503, failed.failureCode());
+    assertEquals("start exited 3: no capacity", failed.getMessage());
+    await("failed");
+    assertFalse(wake.enter());
+    // The docker CLI's second ping comes at once: it gets the error, not a second start.
+    ReplyException again = replyFailure(wake.wake("a Docker API connection"));
+    assertEquals("start exited 3: no capacity", again.getMessage());
+    assertNull(provider.starts.poll(300, TimeUnit.MILLISECONDS), "no second start right after a failure");
+    // A person's start always tries again.
+    vertx.eventBus().request(Addresses.LIFECYCLE_SERVER, new JsonObject().put("action", "start"))
+        .await(10, TimeUnit.SECONDS);
+    AnsweredProvider.next(provider.starts, "start again").complete(StartResult.unchanged());
+    await("running");
+    assertTrue(wake.enter());
+  }
+
+  @Test
+  void anIdleStopClosesTheGateAndAWakeDuringTheStopStartsRightAfterIt() throws Exception {
+    deploy(provider, Duration.ofMillis(300), Duration.ofMillis(200));
+    AnsweredProvider.next(provider.statuses, "report the status").complete(ServerStatus.running("Running"));
+    await("running");
+    assertTrue(wake.enter());
+    await("idle-warning");
+    Promise<Void> stop = AnsweredProvider.next(provider.stops, "stop");
+    assertTrue(suspendAsked != 0, "the session is suspended before the provider stops the server");
+    await("stopping");
+    assertFalse(wake.enter(), "no connection enters once the stop is decided and checked");
+    Future<Void> woken = wake.wake("a connection to 127.0.0.1:8080");
+    stop.complete();
+    Promise<StartResult> start = AnsweredProvider.next(provider.starts, "start after the stop");
+    assertFalse(woken.isComplete());
+    start.complete(StartResult.unchanged());
+    woken.await(10, TimeUnit.SECONDS);
+    assertTrue(wake.enter());
+  }
+
+  private static ReplyException replyFailure(Future<Void> wake) {
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> wake.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+    return (ReplyException) e.getCause();
   }
 }

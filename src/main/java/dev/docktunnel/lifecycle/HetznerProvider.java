@@ -177,7 +177,8 @@ public final class HetznerProvider implements ServerProvider {
       String which = describe(server);
       switch (status) {
         case "running":
-          return new ServerStatus(ServerStatus.State.RUNNING, which + " running at " + ipv4(server).orElse("no IPv4"));
+          return new ServerStatus(ServerStatus.State.RUNNING, which + " running at " + ipv4(server).orElse("no IPv4"),
+              ipv4(server).map(ServerAddress::parse));
         case "initializing":
         case "starting":
           return new ServerStatus(ServerStatus.State.RUNNING, which + " is " + status);

@@ -336,7 +336,18 @@ public final class IdlePolicy {
 
   /** The provider's status says the server runs (at start-up, or when the verticle asks again). */
   public Decision providerRunning(Instant now, String detail) {
+    return providerRunning(now, detail, null);
+  }
+
+  /**
+   * The provider's status says the server runs, at {@code at} ({@code host[:port]}) when it knows
+   * (null: where it was): the session goes there.
+   */
+  public Decision providerRunning(Instant now, String detail, String at) {
     Objects.requireNonNull(now, "now");
+    if (at != null && state != LifecycleState.STARTING && state != LifecycleState.STOPPING) {
+      address = at; // an operation under way reports its own result
+    }
     Snapshot before = snapshot();
     return switch (state) {
       case UNKNOWN, STOPPED, FAILED -> {

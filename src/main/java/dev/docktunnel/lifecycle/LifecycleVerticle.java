@@ -99,7 +99,8 @@ public final class LifecycleVerticle extends VerticleBase {
       return;
     }
     ServerStatus s = status.result();
-    carry(s.state() == ServerStatus.State.RUNNING ? policy.providerRunning(now, s.detail())
+    carry(s.state() == ServerStatus.State.RUNNING
+        ? policy.providerRunning(now, s.detail(), s.address().map(ServerAddress::toString).orElse(null))
         : policy.providerStopped(now, s.detail()));
     evaluate();
   }

@@ -70,7 +70,10 @@ class HetznerProviderTest {
     long volume = api.addVolume(VOLUME, "fsn1");
     long server = api.addServer(SERVER, "fsn1", volume);
     provider = provider("volume", env(TOKEN), null);
-    assertEquals(ServerStatus.State.RUNNING, await(provider.status()).state());
+    ServerStatus running = await(provider.status());
+    assertEquals(ServerStatus.State.RUNNING, running.state());
+    assertEquals("203.0.113." + (server % 250 + 1), running.address().orElseThrow().toString(),
+        "a running server's address: where the session goes after a restart of docktunnel");
 
     await(provider.stop());
 

@@ -714,6 +714,15 @@ class IdlePolicyTest {
   }
 
   @Test
+  void aRunningStatusWithAnAddressIsWhereTheSessionGoes() {
+    IdlePolicy p = new IdlePolicy("hetzner", Duration.ofMillis(IDLE), Duration.ofMillis(GRACE), T0);
+    Decision d = p.providerRunning(t(5), "docktunnel-box running at 203.0.113.8", "203.0.113.8");
+    assertState(RUNNING, d);
+    assertEquals("203.0.113.8", d.status().address());
+    assertEquals("203.0.113.8", p.providerRunning(t(10), "running", null).status().address(), "kept");
+  }
+
+  @Test
   void aStartWithoutAnAddressKeepsTheLastOne() {
     IdlePolicy p = starting();
     p.started(t(5_030_000), "203.0.113.5:2222");

@@ -187,7 +187,8 @@ public final class Benchmark {
                     return forwarded.stream().allMatch(Ports::listeningOnLoopback);
                 });
                 paths.add(new BenchPath(BenchPath.DOCKTUNNEL, "docktunnel",
-                        "java " + String.join(" ", DocktunnelProcess.JVM_OPTIONS) + " -jar " + options.jar() + " run ...",
+                        "bin/docktunnel run ... (java " + String.join(" ", DocktunnelProcess.JVM_OPTIONS) + " -jar "
+                                + options.jar() + ")",
                         "127.0.0.1", iperfPort, echoPort, httpPort, docktunnel.handle()));
             }
             if (docker != null) {

@@ -13,13 +13,20 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The shipped fat jar as users run it ({@code java -Xmx64m -Xms16m -XX:+UseSerialGC -jar docktunnel.jar
- * run ...}, the JVM options README documents) against the testbed, in its own process.
+ * The shipped fat jar as users launch it, through the launcher {@code bin/docktunnel} (which
+ * {@code exec}s {@code java -Xmx64m -Xms16m -XX:+UseSerialGC -jar docktunnel.jar run ...}, so the
+ * process measured is the JVM itself), against the testbed, in its own process. The environment
+ * variable {@value #EXTRA_OPTIONS} adds JVM options through the launcher's {@code JAVA_OPTS}, e.g.
+ * a profiler agent.
  */
 final class DocktunnelProcess implements AutoCloseable {
 
-    /** The JVM options README documents; the RSS targets are judged with them. */
+    /** The JVM options the launcher passes (DocktunnelProcessTest checks); the RSS targets are judged with them. */
     static final List<String> JVM_OPTIONS = List.of("-Xmx64m", "-Xms16m", "-XX:+UseSerialGC");
+    /** The launcher, from the repository's root (where bench/run starts the benchmark). */
+    static final Path LAUNCHER = Path.of("bin", "docktunnel");
+    /** Extra JVM options for docktunnel, for a profile; unset in the runs whose figures are recorded. */
+    static final String EXTRA_OPTIONS = "DOCKTUNNEL_BENCH_JAVA_OPTS";
 
     private final Process process;
     private final Path log;
@@ -45,17 +52,29 @@ final class DocktunnelProcess implements AutoCloseable {
             Files.createDirectories(dir);
             Path log = dir.resolve("docktunnel.log");
             Path stateDir = dir.resolve("state");
+            if (!Files.isExecutable(LAUNCHER)) {
+                throw new IllegalStateException("no launcher at " + LAUNCHER.toAbsolutePath()
+                        + ": run the benchmark from the repository's root (bench/run does)");
+            }
             List<String> command = new java.util.ArrayList<>();
-            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            command.addAll(JVM_OPTIONS);
-            command.addAll(List.of("-jar", jar.toAbsolutePath().toString(), "run",
+            command.add(LAUNCHER.toAbsolutePath().toString());
+            command.addAll(List.of("run",
                     "--host", testbed.sshUri(),
                     "--identity", testbed.clientPrivateKey().toString(),
                     "--known-hosts", testbed.knownHostsFile().toString(),
                     "--ssh-config", "/dev/null", // no user config leaks in
                     "--remote-docker-socket", testbed.dockerSocket().toString(),
                     "--state-dir", stateDir.toString()));
-            Process process = new ProcessBuilder(command)
+            ProcessBuilder builder = new ProcessBuilder(command);
+            builder.environment().put("DOCKTUNNEL_JAR", jar.toAbsolutePath().toString());
+            builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+            String extra = System.getenv(EXTRA_OPTIONS);
+            if (extra == null || extra.isBlank()) {
+                builder.environment().remove("JAVA_OPTS");
+            } else {
+                builder.environment().put("JAVA_OPTS", extra);
+            }
+            Process process = builder
                     .directory(dir.toFile()) // no conf/docktunnel.json here
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

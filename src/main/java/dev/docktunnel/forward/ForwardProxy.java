@@ -2,6 +2,8 @@ package dev.docktunnel.forward;
 
 import dev.docktunnel.ssh.SessionProvider;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -32,11 +34,22 @@ import java.util.concurrent.TimeUnit;
 public final class ForwardProxy {
   /** How many connections one proxy holds at most by default; beyond it they are refused at once. */
   public static final int HOLD_LIMIT = 1024;
+  /** The pool's page and chunk: 8 KiB pages, 8 KiB << 7 = 1 MiB chunks. */
+  private static final int POOL_PAGE_SIZE = 8192;
+  private static final int POOL_MAX_ORDER = 7;
 
   private final SessionProvider sessions;
   private final WakeOnDemand wake;
   private final ConnectionHold hold;
   private final EventLoopGroup group;
+  /**
+   * Pooled buffers for this proxy's sockets and the SSH packets copied to them. Netty's default
+   * (adaptive) allocator pools nothing above 16.5 KiB in a JVM with less than 512 MiB of heap (its
+   * low-memory mode, which -Xmx64m is), so every 64 KiB socket read and every 32 KiB packet was a
+   * new zeroed direct buffer with a Cleaner, freed only by a GC (a full one once direct memory ran
+   * out). One arena per I/O thread and 1 MiB chunks keep the footprint near what is in flight.
+   */
+  private final ByteBufAllocator allocator;
   /** Set once docktunnel stops: connection endings from then on are expected, not faults. */
   private volatile boolean stopping;
 
@@ -70,6 +83,8 @@ public final class ForwardProxy {
     // ForwardProxyTest#wholeReplyArrivesAfterTheClientsFinAndAPause: a transport may return only
     // if that test passes on it.
     this.group = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
+    this.allocator = new PooledByteBufAllocator(true, 0, ioThreads, POOL_PAGE_SIZE, POOL_MAX_ORDER,
+        PooledByteBufAllocator.defaultSmallCacheSize(), PooledByteBufAllocator.defaultNormalCacheSize(), true);
   }
 
   /**
@@ -85,6 +100,7 @@ public final class ForwardProxy {
         .option(ChannelOption.SO_BACKLOG, 1024)
         // Reads are requested one at a time, after the previous chunk reached the SSH channel.
         .childOption(ChannelOption.AUTO_READ, false)
+        .childOption(ChannelOption.ALLOCATOR, allocator)
         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
         .childHandler(new ChannelInitializer<Channel>() {
           @Override

@@ -15,6 +15,7 @@ import org.apache.sshd.common.SshException;
 import org.apache.sshd.common.channel.LocalWindow;
 import org.apache.sshd.common.io.IoWriteFuture;
 import org.apache.sshd.common.util.buffer.Buffer;
+import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
 import org.apache.sshd.common.util.threads.ThreadUtils;
 import org.apache.sshd.common.session.ConnectionService;
 
@@ -129,7 +130,11 @@ final class ForwardChannel extends AsyncCapableClientChannel {
    * caller has checked the packet size and consumed {@code length} of the remote window.
    */
   IoWriteFuture writeData(ByteBuf source, int length) throws IOException {
-    Buffer packet = getSession().createBuffer(SshConstants.SSH_MSG_CHANNEL_DATA, length + 12);
+    // A reused array when the payload fits one (OpenSSH's 32 KiB packets), else MINA's own buffer.
+    byte[] reused = length <= PacketArrays.MAX_PAYLOAD ? PacketArrays.take() : null;
+    Buffer packet = reused != null
+        ? getSession().prepareBuffer(SshConstants.SSH_MSG_CHANNEL_DATA, new ByteArrayBuffer(reused, 0, 0, false))
+        : getSession().createBuffer(SshConstants.SSH_MSG_CHANNEL_DATA, length + 12);
     packet.putUInt(getRecipient());
     packet.putUInt(length);
     packet.ensureCapacity(length);
@@ -137,7 +142,16 @@ final class ForwardChannel extends AsyncCapableClientChannel {
     packet.wpos(packet.wpos() + length);
     synchronized (writeLock) {
       if (peerClosed || closing) {
+        if (reused != null) {
+          PacketArrays.give(reused);
+        }
         throw new EOFException(peerClosed ? "the remote closed the channel" : "the channel is closing");
+      }
+      if (reused != null) {
+        // Encrypted in place and written from this array: it is free again once the write ended.
+        IoWriteFuture written = tracked(ThreadUtils.runAsInternal(packet, this::writePacket));
+        written.addListener(done -> PacketArrays.give(reused));
+        return written;
       }
       // As MINA's own forwarder does: marked internal, the write is queued during a key exchange
       // instead of blocking this thread until it ends. Blocked here, it would hold writeLock,

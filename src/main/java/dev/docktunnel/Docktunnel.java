@@ -54,6 +54,7 @@ public final class Docktunnel {
   private static final long READY_QUERY_TIMEOUT_MS = 5_000;
   private static final Logger LOG = LoggerFactory.getLogger(Docktunnel.class);
   private static final long STOP_TIMEOUT_SECONDS = 10;
+  private static final int WORKER_THREADS = 4;
 
   private final Vertx vertx;
   private final SshSessionVerticle ssh;
@@ -165,7 +166,7 @@ public final class Docktunnel {
     DocktunnelMetrics metrics = DocktunnelMetrics.create();
     Vertx vertx;
     try {
-      vertx = Vertx.builder().with(metrics.enableIn(new VertxOptions().setPreferNativeTransport(true)))
+      vertx = Vertx.builder().with(metrics.enableIn(footprint(new VertxOptions().setPreferNativeTransport(true))))
           .withMetrics(metrics.vertxMetricsFactory()).build();
     } catch (IllegalStateException shuttingDown) {
       // Vert.x registers a JVM shutdown hook of its own while it is built, refused once a stop has
@@ -213,6 +214,17 @@ public final class Docktunnel {
     }
     stopQuietly(vertx, stateWriter.get(), localsDeployed.future());
     return exit;
+  }
+
+  /**
+   * Fewer threads than Vert.x's defaults (2 event loops per core, 20 workers), each a stack and a
+   * malloc cache in the resident size: the verticles are light, the data path runs on its own
+   * Netty and MINA threads, and the blocking work (a connect's name lookup, a state-file write, a
+   * key file read) is short; provider commands have a pool of their own.
+   */
+  static VertxOptions footprint(VertxOptions options) {
+    return options.setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors()))
+        .setWorkerPoolSize(WORKER_THREADS);
   }
 
   /** The last run's forwards, to bind again before the session is up. */

@@ -38,6 +38,8 @@ public final class Benchmark {
     /** Above this CPU use by others before the start, the table carries a warning. */
     static final double BUSY_WARNING = 0.10;
     private static final long SAMPLE_PERIOD_MILLIS = 50;
+    /** How long docktunnel runs without traffic before its idle RSS is read. */
+    private static final Duration IDLE_SETTLE = Duration.ofSeconds(20);
     /** docktunnel's output of the last run (the testbed's work dir, where it ran, is removed). */
     static final Path DOCKTUNNEL_LOG = Path.of("target", "bench", "docktunnel-last-run.log");
 
@@ -242,10 +244,17 @@ public final class Benchmark {
         ProcStat.Status idle = null;
         if (ports) {
             try {
+                // Idle as a daemon sits between uses, not in its first seconds: start-up's JIT work
+                // is done and the launcher's native-heap trim has run.
+                log("letting docktunnel settle for %d s before its idle footprint", IDLE_SETTLE.toSeconds());
+                Thread.sleep(IDLE_SETTLE.toMillis());
                 idle = ProcStat.status(docktunnel.pid());
             } catch (IOException e) {
                 results.fail(Measure.RSS_IDLE, BenchPath.DOCKTUNNEL, e.getMessage());
                 results.fail(Measure.THREADS_IDLE, BenchPath.DOCKTUNNEL, e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while docktunnel settled", e);
             }
         }
         if (idle != null) {

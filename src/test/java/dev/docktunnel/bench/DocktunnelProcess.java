@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The shipped fat jar as users launch it, through the launcher {@code bin/docktunnel} (which
- * {@code exec}s {@code java -Xmx64m -Xms16m -XX:+UseSerialGC -jar docktunnel.jar run ...}, so the
+ * {@code exec}s {@code java -Xmx64m -Xms8m -XX:+UseSerialGC ... -jar docktunnel.jar run ...}, so the
  * process measured is the JVM itself), against the testbed, in its own process. The environment
  * variable {@value #EXTRA_OPTIONS} adds JVM options through the launcher's {@code JAVA_OPTS}, e.g.
  * a profiler agent.
@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 final class DocktunnelProcess implements AutoCloseable {
 
     /** The JVM options the launcher passes (DocktunnelProcessTest checks); the RSS targets are judged with them. */
-    static final List<String> JVM_OPTIONS = List.of("-Xmx64m", "-Xms16m", "-XX:+UseSerialGC");
+    static final List<String> JVM_OPTIONS = List.of("-Xmx64m", "-Xms8m", "-XX:+UseSerialGC",
+            "-XX:+UnlockExperimentalVMOptions", "-XX:TrimNativeHeapInterval=5000");
     /** The launcher, from the repository's root (where bench/run starts the benchmark). */
     static final Path LAUNCHER = Path.of("bin", "docktunnel");
     /** Extra JVM options for docktunnel, for a profile; unset in the runs whose figures are recorded. */

@@ -1009,7 +1009,7 @@ public final class Testbed implements AutoCloseable {
         return parts[0] + " " + parts[1];
     }
 
-    private static String tail(Path log) {
+    static String tail(Path log) {
         try {
             List<String> lines = Files.readAllLines(log);
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));

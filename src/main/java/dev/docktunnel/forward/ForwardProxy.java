@@ -37,6 +37,11 @@ public final class ForwardProxy {
   /** The pool's page and chunk: 8 KiB pages, 8 KiB << 7 = 1 MiB chunks. */
   private static final int POOL_PAGE_SIZE = 8192;
   private static final int POOL_MAX_ORDER = 7;
+  /**
+   * Buffers of 8–32 KiB each I/O thread keeps for reuse (Netty's default is 64); MINA's threads,
+   * which allocate the packet copies, keep none (they take from the arenas).
+   */
+  private static final int POOL_NORMAL_CACHE = 16;
 
   private final SessionProvider sessions;
   private final WakeOnDemand wake;
@@ -84,7 +89,7 @@ public final class ForwardProxy {
     // if that test passes on it.
     this.group = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
     this.allocator = new PooledByteBufAllocator(true, 0, ioThreads, POOL_PAGE_SIZE, POOL_MAX_ORDER,
-        PooledByteBufAllocator.defaultSmallCacheSize(), PooledByteBufAllocator.defaultNormalCacheSize(), true);
+        PooledByteBufAllocator.defaultSmallCacheSize(), POOL_NORMAL_CACHE, false);
   }
 
   /**

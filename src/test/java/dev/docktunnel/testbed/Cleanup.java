@@ -5,7 +5,6 @@ import java.io.PrintStream;
 import java.io.Reader;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -48,6 +47,9 @@ final class Cleanup {
     private static final Duration DOCKERD_GRACE = Duration.ofSeconds(10);
     private static final Duration DAEMON_GRACE = Duration.ofSeconds(3);
 
+    /** Testbeds this JVM owns, with the lock on each marker once taken. */
+    private static final Map<String, Optional<FileLock>> HELD_HERE = new java.util.concurrent.ConcurrentHashMap<>();
+
     private Cleanup() {
     }
 
@@ -68,17 +70,21 @@ final class Cleanup {
     }
 
     /**
-     * Writes the ownership marker (which JVM, by pid and start time, owns this testbed) and
-     * returns an exclusive OS lock on it. The owner holds the lock for the testbed's life; the OS
-     * drops it when the JVM dies, which is what lets a later run claim the leftovers.
+     * Writes the ownership marker (which JVM, by pid and start time, owns this testbed) and takes
+     * an exclusive OS lock on it, held for the testbed's life; the OS drops it when the JVM dies,
+     * which is what lets a later run claim the leftovers. The lock is a POSIX lock: it belongs to
+     * the process and goes with the close of ANY descriptor of the file in this JVM, so this JVM's
+     * own sweeps never open a marker it holds ({@link #HELD_HERE}).
      */
-    static FileLock writeMarker(String name) throws IOException {
+    static void writeMarker(String name) throws IOException {
+        HELD_HERE.put(name, Optional.empty()); // before the file exists: no sweep here may open it
         ProcessHandle self = ProcessHandle.current();
-        String start = self.info().startInstant().map(i -> Long.toString(i.toEpochMilli())).orElse("unknown");
+        String ticks = Processes.startTicks(self.pid()).stream().mapToObj(Long::toString).findFirst()
+                .orElse("unknown");
         String text = "owner=" + OWNER_TAG + "\n"
                 + "name=" + name + "\n"
                 + "pid=" + self.pid() + "\n"
-                + "pidStartMillis=" + start + "\n"
+                + "pidStartTicks=" + ticks + "\n"
                 + "created=" + Instant.now() + "\n";
         Path marker = workDirOf(name).resolve(MARKER_FILE);
         Files.writeString(marker, text);
@@ -88,7 +94,19 @@ final class Cleanup {
             channel.close();
             throw new IOException("marker " + marker + " is locked by another process");
         }
-        return lock;
+        HELD_HERE.put(name, Optional.of(lock));
+    }
+
+    /** Lets go of this JVM's lock on {@code name}'s marker, once the testbed is torn down. */
+    static void releaseMarker(String name) {
+        Optional<FileLock> lock = HELD_HERE.remove(name);
+        if (lock != null && lock.isPresent()) {
+            try {
+                lock.get().channel().close();
+            } catch (IOException ignored) {
+                // the file is gone already: nothing left to protect
+            }
+        }
     }
 
     /** Records a daemon's PID so a later run can stop it if this JVM dies without tearing down. */
@@ -180,6 +198,7 @@ final class Cleanup {
         if (ownName != null) {
             candidates.remove(ownName);
         }
+        candidates.removeAll(HELD_HERE.keySet());
         for (String name : candidates) {
             Optional<Properties> marker = readMarker(name);
             if (marker.isEmpty()) {
@@ -202,8 +221,6 @@ final class Cleanup {
                 if (!problems.isEmpty()) {
                     log.println("[testbed] leftover " + name + " not fully cleaned: " + problems);
                 }
-            } catch (OverlappingFileLockException e) {
-                continue; // this JVM holds it: one of our own live testbeds
             } catch (IOException e) {
                 log.println("[testbed] cannot check leftover " + name + ": " + e.getMessage());
             }
@@ -406,16 +423,15 @@ final class Cleanup {
     /** Alive = that PID runs and started when the marker says (so a recycled PID does not count). */
     private static boolean ownerIsAlive(Properties marker) {
         long pid = Long.parseLong(marker.getProperty("pid"));
-        Optional<ProcessHandle> handle = ProcessHandle.of(pid);
-        if (handle.isEmpty() || Processes.isGone(pid)) {
+        if (Processes.isGone(pid)) {
             return false;
         }
-        String recorded = marker.getProperty("pidStartMillis", "unknown");
-        Optional<Instant> actual = handle.get().info().startInstant();
+        String recorded = marker.getProperty("pidStartTicks", "unknown");
+        java.util.OptionalLong actual = Processes.startTicks(pid);
         if (!recorded.matches("\\d+") || actual.isEmpty()) {
             return true; // cannot tell: assume it is alive (conservative)
         }
-        return Math.abs(actual.get().toEpochMilli() - Long.parseLong(recorded)) < 2000;
+        return actual.getAsLong() == Long.parseLong(recorded);
     }
 
     private static Optional<Long> readPid(Path file) {

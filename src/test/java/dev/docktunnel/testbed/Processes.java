@@ -146,6 +146,21 @@ final class Processes {
         }
     }
 
+    /**
+     * When a process started, in clock ticks since boot (field 22 of /proc/PID/stat): exact and
+     * immune to wall-clock steps, unlike {@link ProcessHandle.Info#startInstant()}, which is
+     * derived from the boot time and can shift by seconds between two readers.
+     */
+    static java.util.OptionalLong startTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 1).trim().split(" ");
+            return java.util.OptionalLong.of(Long.parseLong(fields[19])); // fields[0] is field 3, the state
+        } catch (IOException | RuntimeException e) {
+            return java.util.OptionalLong.empty();
+        }
+    }
+
     static boolean awaitGone(long pid, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!isGone(pid)) {

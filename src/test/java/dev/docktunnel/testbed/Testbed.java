@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -69,7 +68,6 @@ public final class Testbed implements AutoCloseable {
     private final Map<String, Process> daemons = new LinkedHashMap<>();
     private final List<Process> clientProcesses = new CopyOnWriteArrayList<>();
     private boolean closed;
-    private volatile FileLock markerLock;
 
     private volatile String storageDriver;
     private volatile String hostPublicKeyLine;
@@ -534,14 +532,7 @@ public final class Testbed implements AutoCloseable {
             daemons.forEach((daemon, process) -> pids.put(daemon, process.pid()));
         }
         List<String> problems = Cleanup.tearDown(name, tools.dockerCli(), pids);
-        FileLock lock = markerLock;
-        if (lock != null) {
-            try {
-                lock.channel().close(); // releases the lock; the file itself is gone already
-            } catch (IOException ignored) {
-                // nothing left to protect
-            }
-        }
+        Cleanup.releaseMarker(name);
         long ms = Duration.ofNanos(System.nanoTime() - startNanos).toMillis();
         if (problems.isEmpty()) {
             log("%s torn down in %d ms", name, ms);
@@ -577,7 +568,7 @@ public final class Testbed implements AutoCloseable {
             // Hook first, marker second: from now on every exit path removes what follows.
             Runtime.getRuntime().addShutdownHook(testbed.shutdownHook);
             try {
-                testbed.markerLock = Cleanup.writeMarker(name);
+                Cleanup.writeMarker(name);
             } catch (IOException e) {
                 testbed.close();
                 throw new TestbedException("cannot write marker in " + testbed.workDir + ": " + e.getMessage(), e);

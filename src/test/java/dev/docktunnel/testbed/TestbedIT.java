@@ -161,6 +161,37 @@ class TestbedIT {
         assertAllGone(own.name(), own.workDir(), pids);
     }
 
+    /**
+     * Another testbed starting in this JVM reads every marker, ours too. POSIX locks belong to the
+     * process and go with the close of any descriptor of the file, so a read of our own marker
+     * would free it for any other JVM's cleanup to take, and with it our live testbed.
+     */
+    @Test
+    void aLeftoverSweepInThisJvmKeepsTheLockOnItsOwnLiveTestbed() throws IOException {
+        assertTrue(holdsPosixLock(ProcessHandle.current().pid(), markerOf(testbed)), "the marker is locked from the start");
+
+        Cleanup.cleanLeftovers(null, testbed.dockerCli(), System.err); // what Testbed.start() does first
+
+        assertTrue(holdsPosixLock(ProcessHandle.current().pid(), markerOf(testbed)),
+                "the sweep must leave this JVM's lock on its own testbed's marker in place");
+        assertTrue(Files.exists(testbed.workDir()));
+        assertFalse(testbed.docker("info", "--format", "{{.ServerVersion}}").isBlank());
+    }
+
+    private static Path markerOf(Testbed testbed) {
+        return testbed.workDir().resolve(Cleanup.MARKER_FILE);
+    }
+
+    /** Whether /proc/locks lists a POSIX lock of {@code pid} on {@code file} (matched by inode). */
+    private static boolean holdsPosixLock(long pid, Path file) throws IOException {
+        long inode = ((Number) Files.getAttribute(file, "unix:ino")).longValue();
+        // "1: POSIX  ADVISORY  WRITE 4242 fd:01:123456 0 EOF"
+        return Files.readAllLines(Path.of("/proc/locks")).stream()
+                .map(line -> line.trim().split("\\s+"))
+                .anyMatch(f -> f.length >= 6 && f[1].equals("POSIX") && f[4].equals(Long.toString(pid))
+                        && f[5].endsWith(":" + inode));
+    }
+
     /** A JVM killed outright leaves its testbed behind; the next run's leftover cleanup removes it. */
     @Test
     void leftoversOfAKilledJvmAreCleanedUp() throws IOException {
@@ -172,6 +203,9 @@ class TestbedIT {
                 .findFirst().orElseThrow(() -> new AssertionError("probe printed no name: " + probe));
         Path workDir = Cleanup.workDirOf(name);
         List<Long> pids = daemonPids(workDir);
+        // The probe's start swept leftovers from another JVM: ours is live and must be untouched.
+        assertTrue(Files.exists(markerOf(testbed)), "the probe's sweep must leave our live testbed alone");
+        assertFalse(testbed.docker("info", "--format", "{{.ServerVersion}}").isBlank());
         // (A concurrent test JVM's start-up may clean it first; either way it must end up gone.)
         if (Files.exists(Cleanup.netnsPathOf(name))) {
             assertTrue(pids.stream().anyMatch(pid -> !Processes.isGone(pid)), "the killed JVM left daemons running");

@@ -601,18 +601,21 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
   /**
    * Closes the SSH channel with CHANNEL_CLOSE once its writes are on the wire
    * ({@link ForwardChannel#closeGracefully}; MINA's immediate close does not send it), forcing it
-   * if the peer does not answer in time.
+   * if the peer does not answer in time. The fallback is cancelled once the channel closed: it
+   * holds the channel, and a thousand connections a second would otherwise keep thousands of
+   * dead channels on the heap.
    */
   private void closeSsh() {
     ForwardChannel channel = ssh;
     if (channel == null || channel.isClosed()) {
       return;
     }
-    channel.closeGracefully();
-    local.eventLoop().schedule(() -> {
+    ScheduledFuture<?> fallback = local.eventLoop().schedule(() -> {
       if (!channel.isClosed()) {
         channel.close(true);
       }
     }, CLOSE_FALLBACK_SECONDS, TimeUnit.SECONDS);
+    channel.addCloseFutureListener(closed -> fallback.cancel(false));
+    channel.closeGracefully();
   }
 }

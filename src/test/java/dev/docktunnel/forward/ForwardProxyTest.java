@@ -21,6 +21,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.lang.ref.WeakReference;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.sshd.common.channel.ChannelListener;
+import org.apache.sshd.common.session.ConnectionService;
+import org.apache.sshd.common.session.helpers.AbstractConnectionService;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -267,6 +272,48 @@ class ForwardProxyTest {
         ownProxy.close().await(10, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /**
+   * Every channel of a closed connection leaves the session and the heap: a daemon serves
+   * millions of short connections. A 5 s fallback timer per closed channel once kept each one
+   * (with its futures, windows and buffers) for those 5 s: at a thousand connections a second,
+   * thousands of dead channels that grew the heap, and would have exhausted it at a higher rate.
+   */
+  @Test
+  void shortConnectionsLeaveNoChannelBehind() throws Exception {
+    AbstractConnectionService service = (AbstractConnectionService) ssh.session.getService(ConnectionService.class);
+    int before = service.getChannels().size();
+    List<WeakReference<org.apache.sshd.common.channel.Channel>> opened = new CopyOnWriteArrayList<>();
+    ChannelListener watcher = new ChannelListener() {
+      @Override
+      public void channelInitialized(org.apache.sshd.common.channel.Channel channel) {
+        opened.add(new WeakReference<>(channel));
+      }
+    };
+    ssh.session.addChannelListener(watcher);
+    try {
+      int port = listen(ssh.serve(InProcessSsh::echo), new ForwardCounters());
+      for (int i = 0; i < 300; i++) {
+        byte[] request = ("ping " + i).getBytes();
+        assertArrayEquals(request, Streams.roundTrip(port, request, TIMEOUT, threads));
+      }
+      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      while (service.getChannels().size() > before && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertEquals(before, service.getChannels().size(),
+          "channels still registered after their connections closed: " + service.getChannels());
+    } finally {
+      ssh.session.removeChannelListener(watcher);
+    }
+    assertEquals(300, opened.size());
+    // Well inside the old timer's 5 s: the channels closed last are collectable at once.
+    for (int gc = 0; gc < 5 && opened.stream().anyMatch(ref -> ref.get() != null); gc++) {
+      System.gc();
+    }
+    assertEquals(0, opened.stream().filter(ref -> ref.get() != null).count(),
+        "closed channels still reachable from something");
   }
 
   @Test

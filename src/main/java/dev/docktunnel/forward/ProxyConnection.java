@@ -611,9 +611,17 @@ final class ProxyConnection extends ChannelInboundHandlerAdapter implements Forw
       return;
     }
     ScheduledFuture<?> fallback = local.eventLoop().schedule(() -> {
-      if (!channel.isClosed()) {
-        channel.close(true);
+      if (channel.isClosed()) {
+        return;
       }
+      if (proxyStopping.getAsBoolean()) {
+        LOG.debug("forward to {}: client {}: SSH channel closed without the remote's CLOSE by the stop", target, peer);
+      } else {
+        counters.connectionsFailed.increment();
+        LOG.warn("forward to {}: client {}: the remote did not answer the SSH channel's CLOSE within {} s;"
+            + " closed without it", target, peer, CLOSE_FALLBACK_SECONDS);
+      }
+      channel.close(true);
     }, CLOSE_FALLBACK_SECONDS, TimeUnit.SECONDS);
     channel.addCloseFutureListener(closed -> fallback.cancel(false));
     channel.closeGracefully();

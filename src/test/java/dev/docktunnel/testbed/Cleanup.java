@@ -20,9 +20,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -48,7 +50,7 @@ final class Cleanup {
     private static final Duration DAEMON_GRACE = Duration.ofSeconds(3);
 
     /** Testbeds this JVM owns, with the lock on each marker once taken. */
-    private static final Map<String, Optional<FileLock>> HELD_HERE = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<String, Optional<FileLock>> HELD_HERE = new ConcurrentHashMap<>();
 
     private Cleanup() {
     }
@@ -79,8 +81,8 @@ final class Cleanup {
     static void writeMarker(String name) throws IOException {
         HELD_HERE.put(name, Optional.empty()); // before the file exists: no sweep here may open it
         ProcessHandle self = ProcessHandle.current();
-        String ticks = Processes.startTicks(self.pid()).stream().mapToObj(Long::toString).findFirst()
-                .orElse("unknown");
+        OptionalLong start = Processes.startTicks(self.pid());
+        String ticks = start.isPresent() ? Long.toString(start.getAsLong()) : "unknown";
         String text = "owner=" + OWNER_TAG + "\n"
                 + "name=" + name + "\n"
                 + "pid=" + self.pid() + "\n"
@@ -427,7 +429,7 @@ final class Cleanup {
             return false;
         }
         String recorded = marker.getProperty("pidStartTicks", "unknown");
-        java.util.OptionalLong actual = Processes.startTicks(pid);
+        OptionalLong actual = Processes.startTicks(pid);
         if (!recorded.matches("\\d+") || actual.isEmpty()) {
             return true; // cannot tell: assume it is alive (conservative)
         }

@@ -13,6 +13,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -151,13 +152,13 @@ final class Processes {
      * immune to wall-clock steps, unlike {@link ProcessHandle.Info#startInstant()}, which is
      * derived from the boot time and can shift by seconds between two readers.
      */
-    static java.util.OptionalLong startTicks(long pid) {
+    static OptionalLong startTicks(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 1).trim().split(" ");
-            return java.util.OptionalLong.of(Long.parseLong(fields[19])); // fields[0] is field 3, the state
+            return OptionalLong.of(Long.parseLong(fields[19])); // fields[0] is field 3, the state
         } catch (IOException | RuntimeException e) {
-            return java.util.OptionalLong.empty();
+            return OptionalLong.empty();
         }
     }
 

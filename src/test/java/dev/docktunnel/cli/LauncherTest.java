@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -14,8 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code bin/docktunnel} against a stand-in {@code java} that prints what it was given. */
 class LauncherTest {
-  private static final Path LAUNCHER = Path.of("bin/docktunnel");
-
   @TempDir
   Path tmp;
 
@@ -26,7 +25,9 @@ class LauncherTest {
         + "for a in \"$@\"; do echo \"arg=$a\"; done\n");
     Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path jar = Files.writeString(tmp.resolve("docktunnel.jar"), "");
-    ProcessBuilder builder = new ProcessBuilder(prepend(LAUNCHER.toString(), args)).redirectErrorStream(true);
+    List<String> command = new ArrayList<>(List.of(StatusStopIT.LAUNCHER.toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().remove("MALLOC_ARENA_MAX");
     builder.environment().remove("JAVA_OPTS");
     builder.environment().put("JAVA_HOME", tmp.resolve("jdk").toString());
@@ -37,10 +38,6 @@ class LauncherTest {
     List<String> out = new String(process.getInputStream().readAllBytes()).lines().toList();
     assertEquals(0, process.exitValue(), String.join("\n", out));
     return out;
-  }
-
-  private static List<String> prepend(String first, String... rest) {
-    return java.util.stream.Stream.concat(java.util.stream.Stream.of(first), java.util.Arrays.stream(rest)).toList();
   }
 
   @Test

@@ -138,10 +138,8 @@ final class Processes {
     /** Whether the PID no longer names a running process (absent, or a zombie nobody reaped yet). */
     static boolean isGone(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            // Format: "pid (comm) S ..."; comm may contain spaces and parentheses, so look after the last ')'.
-            String afterComm = stat.substring(stat.lastIndexOf(')') + 1).trim();
-            return afterComm.startsWith("Z") || afterComm.startsWith("X");
+            String state = statFields(pid)[0];
+            return state.equals("Z") || state.equals("X");
         } catch (IOException | RuntimeException e) {
             return true;
         }
@@ -154,12 +152,19 @@ final class Processes {
      */
     static OptionalLong startTicks(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 1).trim().split(" ");
-            return OptionalLong.of(Long.parseLong(fields[19])); // fields[0] is field 3, the state
+            return OptionalLong.of(Long.parseLong(statFields(pid)[19]));
         } catch (IOException | RuntimeException e) {
             return OptionalLong.empty();
         }
+    }
+
+    /**
+     * The fields of /proc/PID/stat after the command name, from field 3 (the state) on. The name
+     * ("pid (comm) S ...") may hold spaces and parentheses, so they are read after the last ')'.
+     */
+    private static String[] statFields(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        return stat.substring(stat.lastIndexOf(')') + 1).trim().split(" ");
     }
 
     static boolean awaitGone(long pid, Duration timeout) {

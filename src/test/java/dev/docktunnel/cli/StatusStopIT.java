@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.docktunnel.testbed.Figures.freePort;
 
 import dev.docktunnel.ssh.SshTargetResolver;
 import dev.docktunnel.state.HostId;
@@ -18,8 +19,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -166,11 +165,6 @@ class StatusStopIT {
         .filter(f -> f.getInteger("localPort") == localPort).findFirst().orElse(null);
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
 
   JsonObject stateFile() throws IOException {
     try (Stream<Path> files = Files.list(stateDir())) {

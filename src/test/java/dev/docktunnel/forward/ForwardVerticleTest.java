@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.docktunnel.testbed.Figures.freePort;
+import static dev.docktunnel.testbed.Figures.awaitRefused;
 
 import dev.docktunnel.bus.Addresses;
 import dev.docktunnel.bus.ContainersSynced;
@@ -17,7 +19,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -74,9 +75,6 @@ class ForwardVerticleTest {
     }
   }
 
-  static int freePort() throws IOException {
-    return InProcessSsh.deadPort();
-  }
 
   /** A running container whose published port {@code remote} is forwarded to local {@code local}. */
   static JsonObject running(String id, int remote, int local) {
@@ -312,19 +310,4 @@ class ForwardVerticleTest {
     awaitRefused(local);
   }
 
-  /**
-   * Waits (bounded) until nothing accepts on {@code port}: the stopped fact is published as the
-   * listener's close is handed to its Netty loop, which closes the socket a moment later.
-   */
-  static void awaitRefused(int port) throws Exception {
-    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
-    while (true) {
-      try (Socket s = new Socket("127.0.0.1", port)) {
-        assertTrue(System.nanoTime() < deadline, "port " + port + " still accepts 5 s after the forward stopped");
-      } catch (ConnectException refused) {
-        return;
-      }
-      Thread.sleep(10); // polling the port, bounded by the deadline
-    }
-  }
 }

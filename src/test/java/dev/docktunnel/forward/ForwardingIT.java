@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.docktunnel.testbed.Figures.awaitRefused;
+import static dev.docktunnel.testbed.Figures.freePort;
 
 import dev.docktunnel.testbed.RunningDocktunnel;
 import dev.docktunnel.testbed.Testbed;
@@ -71,11 +73,6 @@ class ForwardingIT {
   }
 
   /** A port free on this host's loopback, used as the published port in the namespace. */
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
 
   static String get(String host, int port) throws Exception {
     HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + port + "/"))
@@ -210,7 +207,7 @@ class ForwardingIT {
     docktunnel.awaitForward("active", port);
     testbed.docker("rm", "-f", id);
     docktunnel.awaitForward("stopped", port);
-    assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", port).close());
+    awaitRefused(port);
   }
 
   @Test

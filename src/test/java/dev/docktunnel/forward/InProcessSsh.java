@@ -1,6 +1,7 @@
 package dev.docktunnel.forward;
 
 import dev.docktunnel.ssh.SessionProvider;
+import dev.docktunnel.testbed.Figures;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -84,10 +85,8 @@ final class InProcessSsh implements AutoCloseable {
   }
 
   /** A loopback port nothing listens on. */
-  static int deadPort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+  static int deadPort() {
+    return Figures.freePort();
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.docktunnel.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.docktunnel.testbed.Figures.freePort;
 
 import dev.docktunnel.testbed.ProcessResult;
 import dev.docktunnel.testbed.StartedProcesses;
@@ -13,8 +14,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -149,11 +148,6 @@ class HttpApiIT {
         .orElseThrow(() -> new AssertionError("no check " + id + " in " + ready.encode()));
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
 
   @Test
   void readyIsDownWhileSshdIsDownAndUpWhenItIsBack() throws Exception {

@@ -3,6 +3,7 @@ package dev.docktunnel.ssh;
 import dev.docktunnel.bus.SessionState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.docktunnel.testbed.Figures.freePort;
 
 import dev.docktunnel.cli.ExitCodes;
 import dev.docktunnel.testbed.RunningDocktunnel;
@@ -13,9 +14,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -164,11 +163,6 @@ class SessionResilienceIT {
     throw new AssertionError("no matching SSH state fact; seen " + docktunnel.sshStates.facts());
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
 
   /** One HTTP GET through the forward with short timeouts; whether the testbed's page came back. */
   static boolean httpOk(int port) {

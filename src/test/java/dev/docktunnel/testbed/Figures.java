@@ -2,12 +2,15 @@ package dev.docktunnel.testbed;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Small shared helpers of the fault suite: report a figure, pick free ports, read a size property. */
+/** Small shared helpers of the integration tests: report a figure, pick free ports, wait for a closed one, read a size property. */
 public final class Figures {
     private Figures() {
     }
@@ -56,5 +59,27 @@ public final class Figures {
 
     public static int freePort() {
         return freePorts(1).get(0);
+    }
+
+    /**
+     * Waits (bounded, 5 s) until nothing accepts on loopback {@code port}. A forward's stopped fact
+     * is published as its listener's close is handed to a Netty loop, which closes the socket a
+     * moment later; a connection caught in the closing listener's backlog is reset, not refused.
+     */
+    public static void awaitRefused(int port) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (true) {
+            try (Socket ignored = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                // still accepting
+            } catch (ConnectException refused) {
+                return;
+            } catch (IOException resetInTheBacklog) {
+                // the listener closed with this connection in its backlog: poll again for the refusal
+            }
+            if (System.nanoTime() >= deadline) {
+                throw new AssertionError("port " + port + " still accepts 5 s after its forward stopped");
+            }
+            Thread.sleep(10); // polling the port, bounded by the deadline
+        }
     }
 }

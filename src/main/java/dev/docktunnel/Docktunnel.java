@@ -27,6 +27,7 @@ import java.util.Optional;
 import dev.docktunnel.bus.SessionState;
 import dev.docktunnel.ssh.SshSessionVerticle;
 import dev.docktunnel.state.HostClaim;
+import dev.docktunnel.state.HostState;
 import dev.docktunnel.state.StateWriterVerticle;
 import java.time.Clock;
 import dev.docktunnel.bus.Addresses;
@@ -79,12 +80,13 @@ public final class Docktunnel {
    * local Docker socket only where {@code dockerSocket} says (a run puts it in the state dir).
    */
   public static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config, Optional<Path> dockerSocket) {
-    return start(vertx, config, new SshSessionVerticle(config), List.of(), DocktunnelMetrics.create(),
-        () -> vertx.close(), dockerSocket, Promise.promise());
+    return start(vertx, config, new SshSessionVerticle(config), List.of(), Optional.empty(),
+        DocktunnelMetrics.create(), () -> vertx.close(), dockerSocket, Promise.promise());
   }
 
   private static Future<Docktunnel> start(Vertx vertx, DocktunnelConfig config, SshSessionVerticle ssh,
-      List<RestoredForward> restored, DocktunnelMetrics metrics, Runnable stopDaemon, Optional<Path> dockerSocket,
+      List<RestoredForward> restored, Optional<HostState.Server> lastServer, DocktunnelMetrics metrics,
+      Runnable stopDaemon, Optional<Path> dockerSocket,
       Promise<Void> localsDeployed) {
     DocktunnelConfig.Lifecycle lifecycle = config.lifecycle();
     ActivityGate gate = new ActivityGate();
@@ -98,7 +100,8 @@ public final class Docktunnel {
             // Before the forwards and the Docker socket, so the ledger sees every opening.
             .compose(id -> vertx.deployVerticle(new ActivityVerticle(Clock.systemUTC(),
                 lifecycle.connectionTimeout(), lifecycle.idleTimeout())))
-            .compose(id -> vertx.deployVerticle(new LifecycleVerticle(lifecycle, provider, gate, Clock.systemUTC()))))
+            .compose(id -> vertx.deployVerticle(new LifecycleVerticle(lifecycle, provider, gate, Clock.systemUTC(),
+                lastServer))))
         .compose(id -> vertx.deployVerticle(new ForwardVerticle(config.forwarding(), ssh.sessionProvider(), wake,
             restored)))
         .compose(id -> dockerSocket.isEmpty() ? Future.succeededFuture(id)
@@ -185,7 +188,8 @@ public final class Docktunnel {
         vertx.deployVerticle(new StateWriterVerticle(claim.stateFile(), config.host(), Clock.systemUTC())));
     stateWriter.get()
         .onFailure(e -> localsDeployed.tryComplete())
-        .compose(id -> start(vertx, config, ssh, restoredForwards(claim), metrics, HttpApiVerticle.exitProcess(),
+        .compose(id -> start(vertx, config, ssh, restoredForwards(claim),
+            claim.previous().map(HostState::server), metrics, HttpApiVerticle.exitProcess(),
             Optional.of(claim.dir().dockerSocket()), localsDeployed))
         .compose(app -> ssh.firstConnection())
         .onSuccess(state -> firstSync.onSuccess(synced -> announceReady(vertx, config, synced)))

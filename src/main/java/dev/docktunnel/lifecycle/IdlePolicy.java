@@ -104,6 +104,22 @@ public final class IdlePolicy {
     return new IdlePolicy(lifecycle.provider(), lifecycle.idleTimeout(), lifecycle.gracePeriod(), now);
   }
 
+  /**
+   * Where the last run's last start put the server ({@code host[:port]}, from the state file), so
+   * that a restart's session goes there until a start or a status says otherwise. Only before
+   * the first decision, and only for a provider that starts servers.
+   */
+  public void restoreAddress(String lastAddress) {
+    Objects.requireNonNull(lastAddress, "lastAddress");
+    if (!stopsServer) {
+      throw new IllegalStateException("the " + provider + " provider never moves the server: nothing to restore");
+    }
+    if (state != LifecycleState.UNKNOWN || address != null) {
+      throw new IllegalStateException("an address is restored before the first decision, not in " + state.text());
+    }
+    address = lastAddress;
+  }
+
   /** The state now. */
   public LifecycleState state() {
     return state;

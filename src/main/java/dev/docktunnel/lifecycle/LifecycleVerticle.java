@@ -8,6 +8,7 @@ import dev.docktunnel.bus.Facts;
 import dev.docktunnel.bus.LifecycleState;
 import dev.docktunnel.bus.LifecycleStatus;
 import dev.docktunnel.config.DocktunnelConfig;
+import dev.docktunnel.state.HostState;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -21,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,20 +52,43 @@ public final class LifecycleVerticle extends VerticleBase {
   private long providerFailures;
   /** Set by the undeploy: answers that no longer come are the stop's, not faults. */
   private boolean stopping;
+  private final Optional<HostState.Server> lastRun;
   /** Wake requests of held connections, answered once the server runs or will not start. */
   private final List<Message<JsonObject>> pendingWakes = new ArrayList<>();
 
+  /** A lifecycle with nothing kept from a last run. */
   public LifecycleVerticle(DocktunnelConfig.Lifecycle config, ServerProvider provider, ActivityGate gate,
       Clock clock) {
+    this(config, provider, gate, clock, Optional.empty());
+  }
+
+  /**
+   * @param lastRun the last run's lifecycle from the state file: its start's address is where the
+   *     session goes until a start or a status says otherwise, if the provider is the same
+   */
+  public LifecycleVerticle(DocktunnelConfig.Lifecycle config, ServerProvider provider, ActivityGate gate,
+      Clock clock, Optional<HostState.Server> lastRun) {
     this.config = Objects.requireNonNull(config, "config");
     this.provider = Objects.requireNonNull(provider, "provider");
     this.gate = Objects.requireNonNull(gate, "gate");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.lastRun = Objects.requireNonNull(lastRun, "lastRun");
   }
 
   @Override
   public Future<?> start() {
     policy = IdlePolicy.forConfig(config, clock.instant());
+    lastRun.filter(last -> last.address() != null && !IdlePolicy.STATIC.equals(config.provider()))
+        .ifPresent(last -> {
+          if (last.provider().equals(config.provider())) {
+            policy.restoreAddress(last.address());
+            LOG.info("lifecycle: the last run's start put the server at {}; the session goes there until a start "
+                + "or the {} provider's status says otherwise", last.address(), config.provider());
+          } else {
+            LOG.info("lifecycle: the last run's server address {} came from the {} provider, not {}: not used",
+                last.address(), last.provider(), config.provider());
+          }
+        });
     if (!IdlePolicy.STATIC.equals(config.provider())) {
       // Until the provider says the server runs, a connection wakes it rather than waiting for a
       // session that may never come.

@@ -122,8 +122,11 @@ public record HostState(
    * @param state {@code unknown}, {@code starting}, {@code running}, {@code idle-warning},
    *     {@code stopping}, {@code stopped} or {@code failed}
    * @param stopAt the idle stop's deadline while {@code idle-warning}, else null
+   * @param address where the last start put the server ({@code host[:port]}), when its provider
+   *     said; null: the configured address (and in older records)
    */
-  public record Server(String state, String provider, String reason, Instant since, Instant stopAt) {
+  public record Server(String state, String provider, String reason, Instant since, Instant stopAt,
+      String address) {
     public Server {
       Objects.requireNonNull(state, "state");
       Objects.requireNonNull(provider, "provider");
@@ -132,12 +135,14 @@ public record HostState(
 
     JsonObject toJson() {
       return new JsonObject().put("state", state).put("provider", provider).put("reason", reason)
-          .put("since", since.toString()).put("stopAt", stopAt == null ? null : stopAt.toString());
+          .put("since", since.toString()).put("stopAt", stopAt == null ? null : stopAt.toString())
+          .put("address", address);
     }
 
     static Server fromJson(JsonObject json) {
       return new Server(string(json, "server.state"), string(json, "server.provider"),
-          optionalString(json, "server.reason"), instant(json, "server.since"), optionalInstant(json, "server.stopAt"));
+          optionalString(json, "server.reason"), instant(json, "server.since"), optionalInstant(json, "server.stopAt"),
+          optionalString(json, "server.address"));
     }
   }
 

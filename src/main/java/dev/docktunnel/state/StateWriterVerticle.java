@@ -164,7 +164,8 @@ public final class StateWriterVerticle extends VerticleBase {
   /** The server's lifecycle changes rarely and matters (a countdown): written at once. */
   private void onLifecycle(JsonObject json) {
     LifecycleStatus fact = LifecycleStatus.fromJson(json);
-    server = new HostState.Server(fact.state().text(), fact.provider(), fact.reason(), fact.since(), fact.stopAt());
+    server = new HostState.Server(fact.state().text(), fact.provider(), fact.reason(), fact.since(), fact.stopAt(),
+        fact.address());
     write();
   }
 

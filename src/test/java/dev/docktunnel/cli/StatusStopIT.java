@@ -81,11 +81,16 @@ class StatusStopIT {
 
   /** {@code java -jar docktunnel.jar run ...} against the testbed; its output in {@link #daemonLog()}. */
   Process daemon(String... extra) throws IOException {
+    return daemonFor(testbed.sshUri(), testbed.knownHostsFile(), extra);
+  }
+
+  /** A daemon for the configured {@code host}, its host key checked against {@code knownHosts}. */
+  Process daemonFor(String host, Path knownHosts, String... extra) throws IOException {
     assertTrue(Files.isRegularFile(JAR), "the fat jar is built by `package` before integration tests: " + JAR);
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx64m", "-XX:+UseSerialGC", "-jar", JAR.toString(), "run",
-        "--host", testbed.sshUri(), "--identity", testbed.clientPrivateKey().toString(),
-        "--known-hosts", testbed.knownHostsFile().toString(), "--ssh-config", "/dev/null",
+        "--host", host, "--identity", testbed.clientPrivateKey().toString(),
+        "--known-hosts", knownHosts.toString(), "--ssh-config", "/dev/null",
         "--remote-docker-socket", testbed.dockerSocket().toString(), "--state-dir", stateDir().toString()));
     command.addAll(List.of(extra));
     return start(new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(daemonLog().toFile()));
@@ -300,6 +305,47 @@ class StatusStopIT {
       assertTrue(echoed.ok(), echoed + "\n" + Files.readString(daemonLog()));
       assertEquals(1, server.starts().size(), "the connection started the server");
       awaitDocument(d -> "connected".equals(d.getJsonObject("ssh").getString("state")), "the session back");
+    }
+  }
+
+  /**
+   * The configured host is a loopback port where nothing listens; a start prints where the server
+   * really is. After a restart with the server still up, the session goes to that address at once,
+   * its host key still checked for the configured host.
+   */
+  @Test
+  void restartedItsSessionGoesWhereTheLastStartPutTheServer() throws Exception {
+    int nowhere = freePort();
+    String configured = "ssh://" + testbed.sshUser() + "@127.0.0.1:" + nowhere;
+    Path knownHosts = tmp.resolve("known_hosts_moved");
+    String key = Files.readString(testbed.knownHostsFile()).strip().split(" ", 2)[1];
+    Files.writeString(knownHosts, "[127.0.0.1]:" + nowhere + " " + key + "\n");
+    try (ServerSwitch server = ServerSwitch.start(testbed, false)) {
+      server.startPrints("sshd up\naddress: " + testbed.sshHost() + ":" + testbed.sshPort() + "\n");
+      Path config = tmp.resolve("moved.json");
+      Files.writeString(config, new JsonObject().put("lifecycle", new JsonObject().put("provider", "command")
+          .put("command", server.commands())).encodePrettily());
+      testbed.faults().killSshd(); // the server is stopped before the first run
+      Process first = daemonFor(configured, knownHosts, "--config", config.toString());
+      awaitLog(daemonLog(), "the server is stopped", first);
+      Result start = run("server", "start", "--state-dir", stateDir().toString());
+      assertEquals(ExitCodes.OK, start.exit(), start.toString());
+      JsonObject up = awaitDocument(d -> "connected".equals(d.getJsonObject("ssh").getString("state")),
+          "the session at the start's address");
+      assertEquals(testbed.sshHost() + ":" + testbed.sshPort(), up.getJsonObject("server").getString("address"),
+          up.encodePrettily());
+      first.destroy(); // SIGTERM to our own child, by handle
+      assertTrue(first.waitFor(20, TimeUnit.SECONDS));
+      assertEquals(ExitCodes.OK, first.exitValue(), Files.readString(daemonLog()));
+
+      Process second = daemonFor(configured, knownHosts, "--config", config.toString());
+      awaitLog(daemonLog(), "the last run's start put the server at " + testbed.sshHost(), second);
+      JsonObject again = awaitDocument(d -> d.getLong("pid") == second.pid()
+          && "connected".equals(d.getJsonObject("ssh").getString("state")), "the restarted session connected");
+      assertEquals("running", again.getJsonObject("server").getString("state"), again.encodePrettily());
+      assertEquals(1, server.starts().size(), "no second start: the server was up");
+    } finally {
+      testbed.faults().ensureSshdRunning();
     }
   }
 

@@ -61,7 +61,7 @@ class StatusTableTest {
     HostState base = StatusFixtures.running(7, List.of());
     HostState warning = new HostState(base.version(), base.host(), base.pid(), true, null, base.startedAt(),
         base.updatedAt(), base.sessionId(), base.ssh(), List.of(), null, null, null,
-        new HostState.Server("idle-warning", "static", "idle for 30m", T0.plusSeconds(60), T0.plusSeconds(120)));
+        new HostState.Server("idle-warning", "static", "idle for 30m", T0.plusSeconds(60), T0.plusSeconds(120), null));
     assertEquals("SERVER idle-warning (static) since 2026-12-01T10:01:00Z (42s): idle for 30m;"
         + " stops at 2026-12-01T10:02:00Z (in 18s)",
         StatusTable.render(warning, null, T0.plusSeconds(102)).lines().toList().get(2));

@@ -723,6 +723,31 @@ class IdlePolicyTest {
   }
 
   @Test
+  void theLastRunsAddressHoldsUntilAStartOrAStatusSaysOtherwise() {
+    IdlePolicy p = new IdlePolicy("command", Duration.ofMillis(IDLE), Duration.ofMillis(GRACE), T0);
+    p.restoreAddress("203.0.113.9");
+    assertEquals("203.0.113.9", p.status(T0).address(), "the first status already says where to go");
+    assertEquals("203.0.113.9", p.providerRunning(t(5), "Running", null).status().address(),
+        "a status without an address keeps it");
+    assertEquals("203.0.113.10", p.providerRunning(t(10), "Running", "203.0.113.10").status().address());
+
+    IdlePolicy stopped = new IdlePolicy("command", Duration.ofMillis(IDLE), Duration.ofMillis(GRACE), T0);
+    stopped.restoreAddress("203.0.113.9");
+    stopped.providerStopped(t(5), "Stopped");
+    stopped.wake(t(10), "a connection");
+    assertEquals("203.0.113.11", stopped.started(t(20), "203.0.113.11").status().address(), "a start's wins");
+  }
+
+  @Test
+  void anAddressIsRestoredOnlyAtTheStartAndOnlyWhereServersMove() {
+    IdlePolicy still = new IdlePolicy("static", Duration.ofMillis(IDLE), Duration.ofMillis(GRACE), T0);
+    assertThrows(IllegalStateException.class, () -> still.restoreAddress("203.0.113.9"));
+    IdlePolicy running = new IdlePolicy("command", Duration.ofMillis(IDLE), Duration.ofMillis(GRACE), T0);
+    running.providerRunning(t(5), "Running", null);
+    assertThrows(IllegalStateException.class, () -> running.restoreAddress("203.0.113.9"));
+  }
+
+  @Test
   void aStartWithoutAnAddressKeepsTheLastOne() {
     IdlePolicy p = starting();
     p.started(t(5_030_000), "203.0.113.5:2222");

@@ -1,5 +1,7 @@
 package dev.docktunnel.lifecycle;
 
+import java.util.Optional;
+import dev.docktunnel.state.HostState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -52,6 +54,12 @@ class LifecycleVerticleTest {
 
   /** The activity verticle and the lifecycle verticle for {@code provider}, with a stand-in SSH session. */
   void deploy(ServerProvider server, Duration idleTimeout, Duration gracePeriod) throws Exception {
+    deploy(server, idleTimeout, gracePeriod, Optional.empty());
+  }
+
+  /** As above, with the last run's lifecycle from a state file. */
+  void deploy(ServerProvider server, Duration idleTimeout, Duration gracePeriod, Optional<HostState.Server> lastRun)
+      throws Exception {
     vertx.eventBus().<JsonObject>consumer(Addresses.SSH_SUSPEND, m -> {
       suspendAsked = System.nanoTime();
       m.reply(new JsonObject().put("state", "suspended"));
@@ -60,7 +68,7 @@ class LifecycleVerticleTest {
         Duration.ofHours(2), Duration.ofSeconds(5), DocktunnelConfig.Command.NONE, DocktunnelConfig.Hetzner.DEFAULT);
     vertx.deployVerticle(new ActivityVerticle(Clock.systemUTC(), config.connectionTimeout(), config.idleTimeout()))
         .await(10, TimeUnit.SECONDS);
-    vertx.deployVerticle(new LifecycleVerticle(config, server, gate, Clock.systemUTC()))
+    vertx.deployVerticle(new LifecycleVerticle(config, server, gate, Clock.systemUTC(), lastRun))
         .await(10, TimeUnit.SECONDS);
     wake = new LifecycleWake(vertx, gate, config.wakeTimeout());
   }
@@ -158,6 +166,27 @@ class LifecycleVerticleTest {
         () -> vertx.eventBus().request(Addresses.LIFECYCLE_EXTEND, new JsonObject().put("durationMs", -5))
             .await(10, TimeUnit.SECONDS));
     assertEquals(400, bad.failureCode());
+  }
+
+  @Test
+  void theLastRunsStartAddressIsWhereTheSessionGoesAfterARestart() throws Exception {
+    Instant since = Instant.parse("2026-12-01T10:00:00Z");
+    deploy(provider, Duration.ofHours(1), Duration.ofMillis(200),
+        Optional.of(new HostState.Server("running", "command", "started", since, null, "203.0.113.9:2222")));
+    assertEquals("203.0.113.9:2222", await("unknown").getString("address"), "the first fact already says it");
+    AnsweredProvider.next(provider.statuses, "report the status").complete(ServerStatus.running("Running"));
+    JsonObject running = await("running");
+    assertEquals("203.0.113.9:2222", running.getString("address"), running.encode());
+  }
+
+  @Test
+  void anAddressFromAnotherProviderIsNotUsed() throws Exception {
+    Instant since = Instant.parse("2026-12-01T10:00:00Z");
+    deploy(provider, Duration.ofHours(1), Duration.ofMillis(200),
+        Optional.of(new HostState.Server("running", "hetzner", "started", since, null, "203.0.113.9")));
+    AnsweredProvider.next(provider.statuses, "report the status").complete(ServerStatus.running("Running"));
+    JsonObject running = await("running");
+    assertFalse(running.containsKey("address") && running.getValue("address") != null, running.encode());
   }
 
   @Test

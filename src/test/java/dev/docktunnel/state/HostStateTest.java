@@ -29,7 +29,7 @@ class HostStateTest {
     return new HostState(HostState.VERSION, "root@box:22", 4242, true, null, T0, T0.plusSeconds(5), "s-2",
         new HostState.Ssh("connected", null, T0.plusSeconds(2)), list, 41234, null,
         new HostState.DockerSocket("/home/me/.docktunnel/root-box-22-3f9a1c2b/docker.sock", true, 2, 31, 1),
-        new HostState.Server("idle-warning", "static", "no activity since ...", T0.plusSeconds(3), T0.plusSeconds(63)));
+        new HostState.Server("idle-warning", "static", "no activity since ...", T0.plusSeconds(3), T0.plusSeconds(63), "10.0.0.7:2222"));
   }
 
   @Test
@@ -50,6 +50,16 @@ class HostStateTest {
         json.getJsonArray("forwards").getJsonObject(0).fieldNames());
     assertEquals("2026-12-01T10:00:05Z", json.getString("updatedAt"));
     assertEquals(state, HostState.fromJson(new JsonObject(json.encode())));
+  }
+
+  @Test
+  void theServersAddressIsOptionalAndMustBeAString() {
+    JsonObject json = state(0, 0).toJson();
+    json.getJsonObject("server").remove("address"); // a record written before the field existed
+    assertNull(HostState.fromJson(json).server().address());
+    json.getJsonObject("server").put("address", 22);
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> HostState.fromJson(json));
+    assertTrue(bad.getMessage().contains("server.address"), bad.getMessage());
   }
 
   @Test

@@ -154,7 +154,7 @@ class StateWriterVerticleTest {
         "idle for 30m", since, since.plusSeconds(60), null, 1_800_000, 60_000,
         Instant.now()));
     HostState.Server server = await(s -> s.server() != null).server();
-    assertEquals(new HostState.Server("idle-warning", "static", "idle for 30m", since, since.plusSeconds(60)), server);
+    assertEquals(new HostState.Server("idle-warning", "static", "idle for 30m", since, since.plusSeconds(60), null), server);
   }
 
   @Test

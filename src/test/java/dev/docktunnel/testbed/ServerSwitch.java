@@ -31,6 +31,7 @@ public final class ServerSwitch implements AutoCloseable {
   private final List<Instant> starts = new CopyOnWriteArrayList<>();
   private volatile Duration lastStartTook;
   private volatile String failStarts;
+  private volatile String startOutput = "started";
 
   private ServerSwitch(Testbed testbed, boolean withDockerd) throws IOException {
     this.testbed = testbed;
@@ -58,7 +59,7 @@ public final class ServerSwitch implements AutoCloseable {
       }
       testbed.faults().ensureSshdRunning();
       lastStartTook = Duration.ofNanos(System.nanoTime() - began);
-      answer(exchange, 200, "started");
+      answer(exchange, 200, startOutput);
     });
     server.setExecutor(thread);
     server.start();
@@ -82,6 +83,11 @@ public final class ServerSwitch implements AutoCloseable {
   /** From now on a start fails (HTTP 500, curl exits 22) with {@code message} as its output; null heals. */
   public void failStarts(String message) {
     failStarts = message;
+  }
+
+  /** What a successful start prints from now on (e.g. an {@code address: host:port} line). */
+  public void startPrints(String output) {
+    startOutput = output;
   }
 
   public List<Instant> stops() {

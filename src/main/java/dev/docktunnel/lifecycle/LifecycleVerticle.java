@@ -80,13 +80,18 @@ public final class LifecycleVerticle extends VerticleBase {
     policy = IdlePolicy.forConfig(config, clock.instant());
     lastRun.filter(last -> last.address() != null && !IdlePolicy.STATIC.equals(config.provider()))
         .ifPresent(last -> {
-          if (last.provider().equals(config.provider())) {
-            policy.restoreAddress(last.address());
-            LOG.info("lifecycle: the last run's start put the server at {}; the session goes there until a start "
-                + "or the {} provider's status says otherwise", last.address(), config.provider());
-          } else {
+          if (!last.provider().equals(config.provider())) {
             LOG.info("lifecycle: the last run's server address {} came from the {} provider, not {}: not used",
                 last.address(), last.provider(), config.provider());
+            return;
+          }
+          try {
+            policy.restoreAddress(ServerAddress.parse(last.address()).toString());
+            LOG.info("lifecycle: the last run's start put the server at {}; the session goes there until a start "
+                + "or the {} provider's status says otherwise", last.address(), config.provider());
+          } catch (IllegalArgumentException e) {
+            LOG.warn("lifecycle: the state file's server.address '{}' does not read ({}); the session goes to the "
+                + "configured host until a start gives an address", last.address(), e.getMessage());
           }
         });
     if (!IdlePolicy.STATIC.equals(config.provider())) {

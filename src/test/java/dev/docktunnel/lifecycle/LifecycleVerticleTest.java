@@ -180,6 +180,16 @@ class LifecycleVerticleTest {
   }
 
   @Test
+  void aStateFileAddressThatDoesNotReadIsNotUsed() throws Exception {
+    Instant since = Instant.parse("2026-12-01T10:00:00Z");
+    deploy(provider, Duration.ofHours(1), Duration.ofMillis(200),
+        Optional.of(new HostState.Server("running", "command", "started", since, null, "box:not-a-port")));
+    AnsweredProvider.next(provider.statuses, "report the status").complete(ServerStatus.running("Running"));
+    JsonObject running = await("running");
+    assertNull(running.getValue("address"), running.encode());
+  }
+
+  @Test
   void anAddressFromAnotherProviderIsNotUsed() throws Exception {
     Instant since = Instant.parse("2026-12-01T10:00:00Z");
     deploy(provider, Duration.ofHours(1), Duration.ofMillis(200),

@@ -1,11 +1,9 @@
 package dev.docktunnel.lifecycle;
 
-import java.util.Optional;
-import dev.docktunnel.state.HostState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,17 +14,20 @@ import dev.docktunnel.bus.DockerActivity;
 import dev.docktunnel.bus.FactRecorder;
 import dev.docktunnel.bus.Facts;
 import dev.docktunnel.config.DocktunnelConfig;
+import dev.docktunnel.state.HostState;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -168,35 +169,32 @@ class LifecycleVerticleTest {
     assertEquals(400, bad.failureCode());
   }
 
+  /** Deploys with the last run's lifecycle ({@code provider}, {@code address}); the first fact, then the running one. */
+  List<JsonObject> restartedWith(String lastProvider, String lastAddress) throws Exception {
+    deploy(provider, Duration.ofHours(1), Duration.ofMillis(200), Optional.of(new HostState.Server("running",
+        lastProvider, "started", Instant.parse("2026-12-01T10:00:00Z"), null, lastAddress)));
+    JsonObject first = await("unknown");
+    AnsweredProvider.next(provider.statuses, "report the status").complete(ServerStatus.running("Running"));
+    return List.of(first, await("running"));
+  }
+
   @Test
   void theLastRunsStartAddressIsWhereTheSessionGoesAfterARestart() throws Exception {
-    Instant since = Instant.parse("2026-12-01T10:00:00Z");
-    deploy(provider, Duration.ofHours(1), Duration.ofMillis(200),
-        Optional.of(new HostState.Server("running", "command", "started", since, null, "203.0.113.9:2222")));
-    assertEquals("203.0.113.9:2222", await("unknown").getString("address"), "the first fact already says it");
-    AnsweredProvider.next(provider.statuses, "report the status").complete(ServerStatus.running("Running"));
-    JsonObject running = await("running");
-    assertEquals("203.0.113.9:2222", running.getString("address"), running.encode());
+    List<JsonObject> facts = restartedWith("command", "203.0.113.9:2222");
+    assertEquals("203.0.113.9:2222", facts.get(0).getString("address"), "the first fact already says it");
+    assertEquals("203.0.113.9:2222", facts.get(1).getString("address"), facts.get(1).encode());
   }
 
   @Test
   void aStateFileAddressThatDoesNotReadIsNotUsed() throws Exception {
-    Instant since = Instant.parse("2026-12-01T10:00:00Z");
-    deploy(provider, Duration.ofHours(1), Duration.ofMillis(200),
-        Optional.of(new HostState.Server("running", "command", "started", since, null, "box:not-a-port")));
-    AnsweredProvider.next(provider.statuses, "report the status").complete(ServerStatus.running("Running"));
-    JsonObject running = await("running");
+    JsonObject running = restartedWith("command", "box:not-a-port").get(1);
     assertNull(running.getValue("address"), running.encode());
   }
 
   @Test
   void anAddressFromAnotherProviderIsNotUsed() throws Exception {
-    Instant since = Instant.parse("2026-12-01T10:00:00Z");
-    deploy(provider, Duration.ofHours(1), Duration.ofMillis(200),
-        Optional.of(new HostState.Server("running", "hetzner", "started", since, null, "203.0.113.9")));
-    AnsweredProvider.next(provider.statuses, "report the status").complete(ServerStatus.running("Running"));
-    JsonObject running = await("running");
-    assertFalse(running.containsKey("address") && running.getValue("address") != null, running.encode());
+    JsonObject running = restartedWith("hetzner", "203.0.113.9").get(1);
+    assertNull(running.getValue("address"), running.encode());
   }
 
   @Test

@@ -341,7 +341,9 @@ class HttpApiVerticleTest {
     Facts.publish(vertx.eventBus(), Addresses.ACTIVITY_BYTES,
         new ActivityBytes("c1/tcp/80", "c1", 18080, 4096, 77, 1, 3, 1, Instant.now()));
     String series = "{container=\"web\",direction=\"in\",forward=\"c1/tcp/80\",local_port=\"18080\"}";
-    String text = awaitMetrics(t -> t.contains("docktunnel_forward_bytes_total" + series + " 4096"));
+    // One fact's effects, awaited together (a scrape is not atomic).
+    String text = awaitMetrics(t -> t.contains("docktunnel_forward_bytes_total" + series + " 4096")
+        && t.contains("docktunnel_activity_age_seconds 0"));
     assertTrue(text.contains("docktunnel_forward_connections_total{container=\"web\",forward=\"c1/tcp/80\","
         + "local_port=\"18080\"} 3"), text);
     assertTrue(text.contains("docktunnel_forwards{state=\"active\"} 1"), text);
@@ -354,8 +356,11 @@ class HttpApiVerticleTest {
     }
 
     Facts.publish(vertx.eventBus(), Addresses.FORWARD_STATUS, forward("c1/tcp/80", ForwardStatus.Status.STOPPED, null));
-    String after = awaitMetrics(t -> !t.contains("forward=\"c1/tcp/80\""));
-    assertTrue(after.contains("docktunnel_forwards{state=\"active\"} 0"), after);
+    // A scrape is not atomic: it may read the state gauge before the removal and list the series
+    // after it, so both are awaited; the next scrape agrees.
+    String after = awaitMetrics(t -> !t.contains("forward=\"c1/tcp/80\"")
+        && t.contains("docktunnel_forwards{state=\"active\"} 0"));
+    assertTrue(after.contains("docktunnel_forwards{state=\"pending\"} 0"), after);
   }
 
   String awaitMetrics(java.util.function.Predicate<String> wanted) throws Exception {

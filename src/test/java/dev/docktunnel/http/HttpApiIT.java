@@ -129,11 +129,17 @@ class HttpApiIT {
 
   /** GET {@code path} until its status is {@code wanted} (bounded); the reply and how long it took. */
   static Reply awaitStatus(int port, String path, int wanted, Process process) throws Exception {
+    return awaitStatus(port, path, wanted, reply -> true, process);
+  }
+
+  /** As above, until the reply also matches {@code alsoWanted}. */
+  static Reply awaitStatus(int port, String path, int wanted, java.util.function.Predicate<Reply> alsoWanted,
+      Process process) throws Exception {
     long deadline = System.nanoTime() + WAIT.toNanos();
     Reply last = null;
     while (System.nanoTime() < deadline) {
       last = get(port, path);
-      if (last.status() == wanted) {
+      if (last.status() == wanted && alsoWanted.test(last)) {
         return last;
       }
       assertTrue(process.isAlive(), "docktunnel exited");
@@ -159,7 +165,10 @@ class HttpApiIT {
 
     long killedAt = System.nanoTime();
     testbed.faults().killSshd();
-    JsonObject down = new JsonObject(awaitStatus(port, "/health/ready", 503, process).body());
+    // The engine check may fall first (the event stream breaks with sshd at once); the session's
+    // own loss is detected a moment later: that is the verdict awaited.
+    JsonObject down = new JsonObject(awaitStatus(port, "/health/ready", 503,
+        reply -> "DOWN".equals(check(new JsonObject(reply.body()), "ssh").getString("status")), process).body());
     long downMs = (System.nanoTime() - killedAt) / 1_000_000;
     assertEquals("DOWN", down.getString("status"), down.encode());
     JsonObject ssh = check(down, "ssh");

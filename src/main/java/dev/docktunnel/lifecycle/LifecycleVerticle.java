@@ -45,6 +45,8 @@ public final class LifecycleVerticle extends VerticleBase {
   private final ServerProvider provider;
   private final ActivityGate gate;
   private final Clock clock;
+  /** The last run's lifecycle from the state file, read once at the start. */
+  private final Optional<HostState.Server> lastRun;
   private IdlePolicy policy;
   private long timer = -1;
   /** The last activity picture, for a stop that could not ask for a fresh one. */
@@ -52,7 +54,6 @@ public final class LifecycleVerticle extends VerticleBase {
   private long providerFailures;
   /** Set by the undeploy: answers that no longer come are the stop's, not faults. */
   private boolean stopping;
-  private final Optional<HostState.Server> lastRun;
   /** Wake requests of held connections, answered once the server runs or will not start. */
   private final List<Message<JsonObject>> pendingWakes = new ArrayList<>();
 

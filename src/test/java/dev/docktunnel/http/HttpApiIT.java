@@ -133,7 +133,7 @@ class HttpApiIT {
   }
 
   /** As above, until the reply also matches {@code alsoWanted}. */
-  static Reply awaitStatus(int port, String path, int wanted, java.util.function.Predicate<Reply> alsoWanted,
+  static Reply awaitStatus(int port, String path, int wanted, Predicate<Reply> alsoWanted,
       Process process) throws Exception {
     long deadline = System.nanoTime() + WAIT.toNanos();
     Reply last = null;

@@ -10,7 +10,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Small shared helpers of the integration tests: report a figure, pick free ports, wait for a closed one, read a size property. */
+/**
+ * Small shared helpers of the integration tests: report a figure, pick free ports, wait for a
+ * closed one, read a size property.
+ */
 public final class Figures {
     private Figures() {
     }
